@@ -1,0 +1,51 @@
+"""Who may do what with groups and users; ticket access lives in ``kefu.tickets.access``."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from kefu.accounts.models import Access, Group, Membership, Role, User
+
+
+def group_ids_for(user: User, *, access: str | None = None) -> set[int]:
+    memberships = Membership.objects.filter(user=user, group__is_active=True)
+    if access:
+        memberships = memberships.filter(access=access)
+    return set(memberships.values_list("group_id", flat=True))
+
+
+def workable_group_ids(user: User) -> set[int] | None:
+    """Groups whose tickets ``user`` may change; ``None`` means every group (admins)."""
+    if not user.is_active:
+        return set()
+    if user.role == Role.ADMIN:
+        return None
+    if user.role == Role.SUPERVISOR:
+        return group_ids_for(user)
+    if user.role == Role.AGENT:
+        return group_ids_for(user, access=Access.FULL)
+    return set()
+
+
+def groups_visible_to(user: User) -> QuerySet[Group]:
+    if user.role == Role.ADMIN:
+        return Group.objects.filter(is_active=True)
+    if user.is_staff_member:
+        return Group.objects.filter(is_active=True, memberships__user=user)
+    return Group.objects.none()
+
+
+def assignable_agents(group: Group) -> QuerySet[User]:
+    """Staff who may own a ticket of ``group``: full members (agents), any member (supervisors)."""
+    workers = Membership.objects.filter(group=group).filter(
+        Q(access=Access.FULL) | Q(user__role=Role.SUPERVISOR)
+    )
+    return User.objects.staff().filter(pk__in=workers.values("user_id"))
+
+
+def can_be_assigned(user: User, group: Group) -> bool:
+    if not user.is_active or not user.is_staff_member:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return assignable_agents(group).filter(pk=user.pk).exists()

@@ -1,0 +1,37 @@
+"""Liveness and readiness probes, and the JSON-aware 404 handler."""
+
+from __future__ import annotations
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.http import JsonResponse
+from django.shortcuts import render
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def readyz(request):
+    problems: list[str] = []
+    warnings: list[str] = []
+    try:
+        connection = connections[DEFAULT_DB_ALIAS]
+        connection.ensure_connection()
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if pending:
+            problems.append(f"{len(pending)} database migrations not applied; run `kefu migrate`")
+    except Exception as error:  # any failure to reach the database means "not ready"
+        problems.append(f"database unreachable: {type(error).__name__}")
+    status = 200 if not problems else 503
+    return JsonResponse(
+        {"status": "ok" if not problems else "unavailable", "problems": problems, "warnings": warnings},
+        status=status,
+    )
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found", "errors": []}, status=404)
+    return render(request, "404.html", status=404)

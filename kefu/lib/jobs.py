@@ -1,0 +1,84 @@
+"""Background jobs on django-tasks' database backend, with the retries and reaping it lacks.
+
+Jobs are enqueued inside the transaction of the write that causes them, so a job exists exactly
+when its cause was committed. The backend never retries and never reclaims a job whose worker
+died; ``retrying`` re-enqueues a failed attempt with exponential backoff and ``reap_stale_jobs``
+(run by ``kefu tick``) puts RUNNING rows whose worker vanished back in the queue. Every job must
+therefore be idempotent: Kefu promises at-least-once execution with de-duplicated effects.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def backoff_seconds(attempt: int) -> int:
+    return min(30 * 2 ** (attempt - 1), 3600)
+
+
+def retrying(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a job body so that a failed attempt schedules the next one (up to the limit).
+
+    The wrapped function takes an extra keyword ``attempt`` (1 for the first run).
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, attempt: int = 1, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except Exception:
+            if attempt < settings.JOB_MAX_ATTEMPTS:
+                task = wrapper.task  # type: ignore[attr-defined]
+                run_after = timezone.now() + timedelta(seconds=backoff_seconds(attempt))
+                task.using(run_after=run_after).enqueue(*args, attempt=attempt + 1, **kwargs)
+                logger.warning(
+                    "job %s attempt %s failed; retrying at %s",
+                    function.__qualname__, attempt, run_after, exc_info=True,
+                )
+            else:
+                logger.error("job %s failed for good after %s attempts", function.__qualname__, attempt)
+            raise
+
+    return wrapper
+
+
+def job(function: Callable[..., Any]):
+    """Declare a retrying background job: ``@job def send_x(id): ...``; enqueue with ``.enqueue``."""
+    from django_tasks import task
+
+    wrapped = retrying(function)
+    task_object = task(wrapped)
+    wrapped.task = task_object  # type: ignore[attr-defined]
+    return task_object
+
+
+def reap_stale_jobs() -> int:
+    """Return RUNNING jobs whose worker has been silent too long to the queue."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
+    return DBTaskResult.objects.filter(status="RUNNING", started_at__lt=cutoff).update(
+        status="READY", started_at=None
+    )
+
+
+def run_pending_jobs(max_jobs: int = 100) -> int:
+    """Run queued jobs in this process until none is ready; for tests and ``kefu worker --once``."""
+    from django.core.management import call_command
+
+    from django_tasks_db.models import DBTaskResult
+
+    ready = DBTaskResult.objects.ready().count()
+    if not ready:
+        return 0
+    call_command("db_worker", batch=True, max_tasks=max_jobs, interval=0, startup_delay=False, verbosity=0)
+    return ready

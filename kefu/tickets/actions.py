@@ -1,0 +1,472 @@
+"""Every change to tickets and messages. Views, API, CLI, jobs and automation call these.
+
+Each action checks what the actor may do, writes inside one transaction, records the timeline
+(``TicketEvent``), enqueues its jobs inside that transaction, publishes the typed domain events
+(``kefu.tickets.events``) for higher apps, and sends realtime events after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.access import can_be_assigned, workable_group_ids
+from kefu.accounts.models import Group, Role, User
+from kefu.customers.models import Contact
+from kefu.lib.errors import BusinessRuleError
+from kefu.lib.html import html_to_text, sanitize_html, text_to_html
+from kefu.realtime.publish import publish as publish_realtime
+from kefu.realtime.publish import ticket_group_name, user_group_name
+from kefu.tickets import events
+from kefu.tickets.access import can_work_ticket
+from kefu.tickets.models import (
+    CUSTOMER_VISIBLE_FIELDS,
+    Attachment,
+    Channel,
+    EventType,
+    Message,
+    Priority,
+    State,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketNumberCounter,
+    TicketType,
+)
+
+MAX_TAGS = 30
+MAX_TAG_LENGTH = 60
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file to attach, independent of where it came from (form upload, API, e-mail)."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def next_ticket_number() -> int:
+    """Take the next ticket number; must run inside the caller's transaction."""
+    counter = TicketNumberCounter.objects.filter(name="ticket")
+    if not counter.update(value=F("value") + 1):
+        # The migration creates the row; this only runs if someone deleted it.
+        try:
+            with transaction.atomic():
+                TicketNumberCounter.objects.create(name="ticket", value=settings.TICKET_NUMBER_START)
+            return settings.TICKET_NUMBER_START
+        except IntegrityError:
+            counter.update(value=F("value") + 1)
+    return counter.values_list("value", flat=True).get()
+
+
+def default_group() -> Group:
+    group = Group.objects.filter(is_active=True, is_default=True).first()
+    group = group or Group.objects.filter(is_active=True).order_by("pk").first()
+    if group is None:
+        raise BusinessRuleError(_("No group exists yet; an administrator must create one."), field="group")
+    return group
+
+
+def ticket_type_by_key(key: str | None) -> TicketType:
+    if key:
+        found = TicketType.objects.filter(key=key, is_active=True).first()
+        if found is None:
+            keys = ", ".join(TicketType.objects.filter(is_active=True).values_list("key", flat=True))
+            raise ValidationError({"type": _("Unknown ticket type %(key)s; use one of: %(keys)s")
+                                   % {"key": key, "keys": keys}})
+        return found
+    found = TicketType.objects.filter(is_active=True).order_by("position", "pk").first()
+    if found is None:
+        found, _created = TicketType.objects.get_or_create(key="question", defaults={"name": "Question"})
+    return found
+
+
+def normalise_tags(names: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for name in names:
+        tag = " ".join(str(name).split())
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_LENGTH or "," in tag:
+            raise ValidationError({"tags": _("A tag is at most %(n)s characters and has no comma: %(tag)s")
+                                   % {"n": MAX_TAG_LENGTH, "tag": tag[:80]}})
+        if tag.lower() not in {t.lower() for t in cleaned}:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError({"tags": _("At most %(n)s tags per ticket.") % {"n": MAX_TAGS}})
+    return cleaned
+
+
+def _validate_subject(subject: str) -> str:
+    subject = " ".join((subject or "").split())
+    if not subject:
+        raise ValidationError({"subject": _("The subject must not be empty.")})
+    if len(subject) > 255:
+        raise ValidationError({"subject": _("The subject is at most 255 characters.")})
+    return subject
+
+
+def _message_bodies(body: str, body_html: str | None) -> tuple[str, str]:
+    if body_html:
+        safe_html = sanitize_html(body_html)
+        text = (body or "").strip() or html_to_text(safe_html)
+    else:
+        text = (body or "").strip()
+        safe_html = text_to_html(text) if text else ""
+    if not text:
+        raise ValidationError({"body": _("The message must not be empty.")})
+    return text, safe_html
+
+
+def validate_upload(upload: UploadedFile) -> None:
+    name = PurePosixPath(upload.filename.replace("\\", "/")).name
+    if not name:
+        raise ValidationError({"attachments": _("An attachment has no file name.")})
+    extension = PurePosixPath(name).suffix.lower().lstrip(".")
+    if extension in settings.BLOCKED_UPLOAD_EXTENSIONS:
+        raise ValidationError({"attachments": _("Files of type .%(ext)s are not accepted: %(name)s")
+                               % {"ext": extension, "name": name}})
+    if len(upload.content) > settings.MAX_UPLOAD_BYTES:
+        raise ValidationError({"attachments": _("%(name)s is larger than the limit of %(mb)s MB.")
+                               % {"name": name, "mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}})
+
+
+def _store_attachments(message: Message, uploads: Sequence[UploadedFile]) -> list[Attachment]:
+    stored = []
+    for upload in uploads:
+        validate_upload(upload)
+        name = PurePosixPath(upload.filename.replace("\\", "/")).name[:255]
+        attachment = Attachment(
+            message=message,
+            filename=name,
+            content_type=(upload.content_type or "application/octet-stream")[:120],
+            size=len(upload.content),
+            sha256=hashlib.sha256(upload.content).hexdigest(),
+            created_at=timezone.now(),
+        )
+        attachment.file.save(name, ContentFile(upload.content), save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _record(ticket: Ticket, actor: User | None, type_: str, **fields: Any) -> TicketEvent:
+    return TicketEvent.objects.create(ticket=ticket, actor=actor, type=type_, **fields)
+
+
+def _display(field: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if field == "tags":
+        return ", ".join(value)
+    if field in ("group", "assignee", "type"):
+        return str(value)
+    return str(value)
+
+
+def _notify_live(ticket: Ticket, kind: str, **extra: Any) -> None:
+    groups = [ticket_group_name(ticket.pk)]
+    if ticket.assignee_id:
+        groups.append(user_group_name(ticket.assignee_id))
+    publish_realtime(groups, {"kind": kind, "ticket_id": ticket.pk, "number": ticket.number, **extra})
+
+
+def _require_staff_writer(actor: User, ticket: Ticket) -> None:
+    if not can_work_ticket(actor, ticket):
+        raise PermissionDenied(_("You can read this ticket but not change it."))
+
+
+# --- tickets --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_ticket(
+    actor: User,
+    *,
+    subject: str,
+    body: str,
+    contact: Contact | None = None,
+    body_html: str | None = None,
+    channel: str | None = None,
+    priority: str | None = None,
+    type_key: str | None = None,
+    group: Group | None = None,
+    assignee: User | None = None,
+    tags: Iterable[str] = (),
+    attachments: Sequence[UploadedFile] = (),
+) -> Ticket:
+    """Open a ticket with its first message.
+
+    A customer opens tickets for themselves (``contact`` is their own); staff open them on a
+    customer's behalf (``contact`` required), e.g. to log a phone call.
+    """
+    subject = _validate_subject(subject)
+    text, safe_html = _message_bodies(body, body_html)
+    if actor.role == Role.CUSTOMER:
+        own_contact = getattr(actor, "contact", None)
+        if own_contact is None:
+            raise BusinessRuleError(_("Your login is not linked to a customer record."))
+        if contact is not None and contact.pk != own_contact.pk:
+            raise PermissionDenied(_("Customers open tickets only for themselves."))
+        if group is not None or assignee is not None:
+            raise ValidationError({"group": _("Customers cannot choose the group or assignee.")})
+        contact = own_contact
+    elif not actor.is_staff_member:
+        raise PermissionDenied(_("You may not open tickets."))
+    if contact is None:
+        raise ValidationError({"customer": _("Name the customer this ticket is for.")})
+    if not contact.is_active:
+        raise BusinessRuleError(_("This customer record is deactivated."), field="customer")
+    channel = channel or Channel.WEB
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel %(value)s.") % {"value": channel}})
+    priority = priority or Priority.MEDIUM
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("Unknown priority %(value)s.") % {"value": priority}})
+    ticket_type = ticket_type_by_key(type_key)
+    group = group or default_group()
+    if not group.is_active:
+        raise BusinessRuleError(_("The group %(group)s is deactivated.") % {"group": group}, field="group")
+    if assignee is not None and not can_be_assigned(assignee, group):
+        raise ValidationError({"assignee": _("%(user)s cannot work tickets of %(group)s.")
+                               % {"user": assignee, "group": group}})
+    tag_names = normalise_tags(tags)
+
+    now = timezone.now()
+    ticket = Ticket.objects.create(
+        number=next_ticket_number(),
+        subject=subject,
+        state=State.NEW,
+        priority=priority,
+        type=ticket_type,
+        channel=channel,
+        contact=contact,
+        organization=contact.organization,
+        group=group,
+        assignee=assignee,
+        created_by=actor,
+        last_customer_message_at=now,
+    )
+    if tag_names:
+        ticket.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
+    message = Message.objects.create(
+        ticket=ticket,
+        author_user=actor,
+        author_contact=contact,
+        channel=channel,
+        body_text=text,
+        body_html=safe_html,
+    )
+    _store_attachments(message, attachments)
+    on_behalf = actor.role != Role.CUSTOMER
+    _record(
+        ticket, actor, EventType.CREATED, message=message,
+        reason=_("Opened on behalf of %(customer)s") % {"customer": contact} if on_behalf else "",
+    )
+    events.publish(events.TicketCreated(ticket=ticket, actor=actor, message=message))
+    _notify_live(ticket, "ticket_created", group_id=group.pk)
+    return ticket
+
+
+TRACKED_FIELDS = ("subject", "state", "priority", "type", "group", "assignee", "tags")
+CUSTOMER_CHANGEABLE_STATES = (State.CLOSED,)
+
+
+@transaction.atomic
+def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: Any) -> Ticket:
+    """Change ticket fields: ``subject``, ``state``, ``priority``, ``type`` (key), ``group``
+    (Group), ``assignee`` (User or None) and ``tags`` (list of names). Unchanged values are
+    ignored; each real change becomes one timeline row.
+    """
+    unknown = set(changes) - set(TRACKED_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
+    ticket = Ticket.objects.select_for_update().select_related("group", "assignee", "type").get(pk=ticket.pk)
+
+    if actor.role == Role.CUSTOMER:
+        if set(changes) - {"state"} or changes.get("state") not in CUSTOMER_CHANGEABLE_STATES:
+            raise PermissionDenied(_("Customers can only close their tickets."))
+    else:
+        _require_staff_writer(actor, ticket)
+
+    diff: dict[str, tuple[Any, Any]] = {}
+    if "subject" in changes:
+        subject = _validate_subject(changes["subject"])
+        if subject != ticket.subject:
+            diff["subject"] = (ticket.subject, subject)
+            ticket.subject = subject
+    if "priority" in changes:
+        priority = changes["priority"]
+        if priority not in Priority.values:
+            raise ValidationError({"priority": _("Unknown priority %(value)s.") % {"value": priority}})
+        if priority != ticket.priority:
+            diff["priority"] = (ticket.priority, priority)
+            ticket.priority = priority
+    if "type" in changes:
+        new_type = ticket_type_by_key(changes["type"])
+        if new_type.pk != ticket.type_id:
+            diff["type"] = (ticket.type, new_type)
+            ticket.type = new_type
+    if "group" in changes:
+        new_group = changes["group"]
+        if new_group is None:
+            raise ValidationError({"group": _("Every ticket belongs to a group.")})
+        if new_group.pk != ticket.group_id:
+            if not new_group.is_active:
+                raise BusinessRuleError(_("The group %(group)s is deactivated.") % {"group": new_group}, field="group")
+            allowed = workable_group_ids(actor)
+            if actor.role == Role.AGENT and allowed is not None and new_group.pk not in allowed:
+                raise PermissionDenied(
+                    _("Agents move tickets only to groups they work in; ask a supervisor.")
+                )
+            diff["group"] = (ticket.group, new_group)
+            ticket.group = new_group
+            if (
+                "assignee" not in changes
+                and ticket.assignee is not None
+                and not can_be_assigned(ticket.assignee, new_group)
+            ):
+                changes["assignee"] = None
+    if "assignee" in changes:
+        new_assignee = changes["assignee"]
+        if new_assignee is not None and not can_be_assigned(new_assignee, ticket.group):
+            raise ValidationError({"assignee": _("%(user)s cannot work tickets of %(group)s.")
+                                   % {"user": new_assignee, "group": ticket.group}})
+        if (new_assignee.pk if new_assignee else None) != ticket.assignee_id:
+            diff["assignee"] = (ticket.assignee, new_assignee)
+            ticket.assignee = new_assignee
+    if "state" in changes:
+        new_state = changes["state"]
+        if new_state not in State.values:
+            raise ValidationError({"state": _("Unknown state %(value)s.") % {"value": new_state}})
+        if new_state != ticket.state:
+            diff["state"] = (ticket.state, new_state)
+            _apply_state(ticket, new_state)
+    if "tags" in changes:
+        names = normalise_tags(changes["tags"] or [])
+        current = list(ticket.tags.order_by("name").values_list("name", flat=True))
+        if sorted(n.lower() for n in names) != sorted(n.lower() for n in current):
+            ticket.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
+            diff["tags"] = (current, sorted(names))
+
+    if not diff:
+        return ticket
+    ticket.save()
+    for field, (old, new) in diff.items():
+        _record(
+            ticket, actor, EventType.CHANGED, field=field,
+            old_value=_display(field, old), new_value=_display(field, new), reason=reason,
+            is_internal=field not in CUSTOMER_VISIBLE_FIELDS,
+        )
+    events.publish(events.TicketChanged(ticket=ticket, actor=actor, changes=diff))
+    if "state" in diff:
+        old_state, new_state = diff["state"]
+        events.publish(events.TicketStateChanged(ticket=ticket, actor=actor, old_state=old_state, new_state=new_state))
+    if "assignee" in diff and ticket.assignee_id and ticket.assignee_id != actor.pk:
+        publish_realtime([user_group_name(ticket.assignee_id)],
+                         {"kind": "assigned", "ticket_id": ticket.pk, "number": ticket.number})
+    _notify_live(ticket, "ticket_changed", fields=sorted(diff))
+    return ticket
+
+
+def _apply_state(ticket: Ticket, new_state: str) -> None:
+    now = timezone.now()
+    ticket.state = new_state
+    if new_state == State.RESOLVED:
+        ticket.resolved_at = now
+        ticket.closed_at = None
+    elif new_state == State.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    else:
+        ticket.resolved_at = None
+        ticket.closed_at = None
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_message(
+    actor: User,
+    ticket: Ticket,
+    *,
+    body: str,
+    body_html: str | None = None,
+    internal: bool = False,
+    attachments: Sequence[UploadedFile] = (),
+    channel: str | None = None,
+) -> Message:
+    """Add a public reply or an internal note.
+
+    A customer reply reopens a resolved (or waiting) ticket; an agent's first public reply stamps
+    ``first_response_at``. Internal notes are staff-only.
+    """
+    ticket = Ticket.objects.select_for_update().select_related("contact", "group").get(pk=ticket.pk)
+    text, safe_html = _message_bodies(body, body_html)
+    from_customer = actor.role == Role.CUSTOMER
+    if from_customer:
+        if internal:
+            raise PermissionDenied(_("Customers cannot write internal notes."))
+        if ticket.state == State.CLOSED:
+            raise BusinessRuleError(_("This ticket is closed; please open a new one."))
+    else:
+        _require_staff_writer(actor, ticket)
+
+    author_contact = getattr(actor, "contact", None) if from_customer else None
+    message = Message.objects.create(
+        ticket=ticket,
+        is_internal=internal,
+        author_user=actor,
+        author_contact=author_contact,
+        channel=channel or Channel.WEB,
+        body_text=text,
+        body_html=safe_html,
+    )
+    _store_attachments(message, attachments)
+    now = timezone.now()
+    old_state = ticket.state
+    if from_customer:
+        ticket.last_customer_message_at = now
+        if ticket.state in (State.RESOLVED, State.PENDING_CUSTOMER):
+            _apply_state(ticket, State.OPEN)
+        _record(ticket, actor, EventType.CUSTOMER_REPLIED, message=message)
+    elif internal:
+        _record(ticket, actor, EventType.NOTE_ADDED, message=message, is_internal=True)
+    else:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+        if ticket.state == State.NEW:
+            _apply_state(ticket, State.OPEN)
+        _record(ticket, actor, EventType.REPLIED, message=message)
+        from kefu.tickets.tasks import send_reply_to_customer
+
+        send_reply_to_customer.enqueue(message.pk)
+    ticket.save()
+    if ticket.state != old_state:
+        _record(
+            ticket, actor,
+            EventType.REOPENED if old_state in (State.RESOLVED,) else EventType.CHANGED,
+            field="state", old_value=old_state, new_value=ticket.state,
+            reason=_("The customer replied") if from_customer else _("An agent replied"),
+        )
+        events.publish(events.TicketStateChanged(ticket=ticket, actor=actor, old_state=old_state, new_state=ticket.state))
+    events.publish(events.MessageAdded(ticket=ticket, actor=actor, message=message))
+    _notify_live(ticket, "message_added", message_id=message.pk, internal=internal)
+    return message

@@ -1,0 +1,274 @@
+"""Tickets, their messages, attachments, tags and the append-only timeline."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from uuid import uuid4
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kefu.accounts.models import Group
+from kefu.customers.models import Contact, Organization
+
+
+class State(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING_CUSTOMER = "pending_customer", _("Waiting for customer")
+    ON_HOLD = "on_hold", _("On hold")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATES = (State.NEW, State.OPEN, State.PENDING_CUSTOMER, State.ON_HOLD)
+DONE_STATES = (State.RESOLVED, State.CLOSED)
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", _("Urgent")
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3}
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    API = "api", _("API")
+    WECHAT = "wechat", _("WeChat")
+    WECOM = "wecom", _("WeCom")
+
+
+class TicketType(models.Model):
+    """An entry of the configurable list of ticket types (question, incident, complaint, …)."""
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "key"]
+        verbose_name = _("ticket type")
+        verbose_name_plural = _("ticket types")
+
+    def __str__(self) -> str:
+        return str(_(self.name))
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketNumberCounter(models.Model):
+    """A single row whose ``UPDATE … SET value = value + 1`` hands out ticket numbers.
+
+    The row lock serialises concurrent creators, so numbers are unique and never reused even when
+    a transaction that took one rolls back (a gap is harmless; a duplicate is not).
+    """
+
+    name = models.CharField(max_length=20, unique=True)
+    value = models.BigIntegerField()
+
+
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def visible_to(self, user) -> TicketQuerySet:
+        """Tickets ``user`` may see; the one place the access table's "sees" column lives."""
+        from kefu.accounts.models import Role
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.role == Role.ADMIN:
+            return self.all()
+        if user.role in (Role.SUPERVISOR, Role.AGENT):
+            return self.filter(group__memberships__user=user)
+        if user.role == Role.CUSTOMER:
+            contact = getattr(user, "contact", None)
+            if contact is None:
+                return self.none()
+            condition = Q(contact=contact)
+            if contact.organization_id and contact.organization.members_share_tickets:
+                condition |= Q(organization_id=contact.organization_id)
+            return self.filter(condition)
+        return self.none()
+
+    def open(self) -> TicketQuerySet:
+        return self.filter(state__in=OPEN_STATES)
+
+
+class Ticket(models.Model):
+    number = models.BigIntegerField(_("number"), unique=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=255)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.NEW)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.MEDIUM
+    )
+    type = models.ForeignKey(
+        TicketType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.WEB)
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="tickets",
+    )
+    group = models.ForeignKey(Group, verbose_name=_("group"), on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="assigned_tickets",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    first_response_at = models.DateTimeField(_("first agent response"), null=True, blank=True)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            # Serve the console's views: open tickets per group / assignee, newest or recently updated.
+            models.Index(fields=["group", "state", "-created_at", "-id"], name="ticket_group_state"),
+            models.Index(fields=["assignee", "state", "-created_at", "-id"], name="ticket_assignee_state"),
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_created"),
+            models.Index(fields=["contact", "-created_at"], name="ticket_contact"),
+            models.Index(fields=["organization", "-created_at"], name="ticket_organization"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    suffix = PurePosixPath(filename).suffix.lower()[:16]
+    return f"attachments/{instance.created_at:%Y/%m}/{uuid4().hex}{suffix}"
+
+
+class Message(models.Model):
+    """A public reply or an internal note on a ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.WEB)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True, help_text=_("Sanitised with nh3."))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    customer_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket} message {self.pk}"
+
+    @property
+    def is_from_customer(self) -> bool:
+        return self.author_contact_id is not None
+
+    @property
+    def author_name(self) -> str:
+        if self.author_user_id:
+            return str(self.author_user)
+        if self.author_contact_id:
+            return str(self.author_contact)
+        return str(_("System"))
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class EventType(models.TextChoices):
+    CREATED = "created", _("Created")
+    CHANGED = "changed", _("Changed")
+    REPLIED = "replied", _("Replied")
+    NOTE_ADDED = "note_added", _("Internal note added")
+    CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
+    REOPENED = "reopened", _("Reopened")
+
+
+# Fields whose changes customers see on their timeline; everything else is staff-only.
+CUSTOMER_VISIBLE_FIELDS = frozenset({"state", "subject"})
+
+
+class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
+    def visible_to(self, user) -> TicketEventQuerySet:
+        if user.is_staff_member:
+            return self
+        return self.filter(is_internal=False)
+
+
+class TicketEvent(models.Model):
+    """One append-only row on a ticket's timeline: who changed what, when and why."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=30, choices=EventType.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    field = models.CharField(max_length=40, blank=True)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    is_internal = models.BooleanField(
+        default=False, help_text=_("Hidden from customers (staff-only fields, internal notes).")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TicketEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.type} {self.field}"

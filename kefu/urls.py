@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from kefu.accounts.views import home
+from kefu.api.urls import api
+from kefu.lib import health
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("accounts/", include("kefu.accounts.urls")),
+    path("tickets/", include("kefu.tickets.urls")),
+    path("portal/", include("kefu.portal.urls")),
+    path("customers/", include("kefu.customers.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "kefu.lib.health.not_found"
