@@ -73,12 +73,23 @@ def reap_stale_jobs() -> int:
 
 def run_pending_jobs(max_jobs: int = 100) -> int:
     """Run queued jobs in this process until none is ready; for tests and ``kefu worker --once``."""
-    from django.core.management import call_command
-
+    from django.db import transaction
+    from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
 
-    ready = DBTaskResult.objects.ready().count()
-    if not ready:
-        return 0
-    call_command("db_worker", batch=True, max_tasks=max_jobs, interval=0, startup_delay=False, verbosity=0)
-    return ready
+    # Not ``call_command("db_worker")``: its loop calls close_old_connections(), which closes the
+    # connection inside an open transaction (a test case's) on PostgreSQL.
+    worker = Worker(
+        queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+        max_tasks=max_jobs, worker_id="inline", excluded_queue_names=[],
+    )
+    ran = 0
+    while ran < max_jobs:
+        with transaction.atomic():
+            result = DBTaskResult.objects.ready().get_locked()
+            if result is None:
+                break
+            result.claim(worker.worker_id)
+        worker.run_task(result)
+        ran += 1
+    return ran

@@ -16,7 +16,7 @@ def send_reply_to_customer(message_id: int) -> str:
 
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
             .select_related("ticket__contact", "author_user")
             .get(pk=message_id)
         )

@@ -1,0 +1,220 @@
+"""The customer portal: list, read, open, reply to and close one's tickets.
+
+Only customers use it; staff are sent to the console. Tickets are fetched through
+``kefu.tickets.access`` and changed through ``kefu.tickets.actions`` only.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from itertools import chain
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kefu.lib.errors import BusinessRuleError
+from kefu.portal.forms import NewTicketForm, ReplyForm, to_uploads
+from kefu.tickets import actions
+from kefu.tickets.access import get_ticket_for_user, visible_messages
+from kefu.tickets.models import (
+    CUSTOMER_VISIBLE_FIELDS,
+    DONE_STATES,
+    OPEN_STATES,
+    Channel,
+    State,
+    Ticket,
+    TicketEvent,
+)
+
+PAGE_SIZE = 25
+LIST_FILTERS = {"open": OPEN_STATES, "closed": DONE_STATES, "all": None}
+
+
+def customer_required(view):
+    """Customers only: anonymous visitors go to the login page, staff to the console."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_customer:
+            return redirect("tickets:list")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def own_contact_id(user) -> int | None:
+    """The customer's own contact (``None`` for a login not linked to a customer record)."""
+    contact = getattr(user, "contact", None)
+    return contact.pk if contact else None
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def run_action(form, action, *args, **kwargs):
+    """Call ``action`` for a valid form; its errors land on the form's fields, not in a 500."""
+    try:
+        return action(*args, **kwargs)
+    except ValidationError as error:
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    except BusinessRuleError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+    return None
+
+
+# --- list -----------------------------------------------------------------------------------
+
+
+def encode_cursor(ticket: Ticket) -> str:
+    return f"{ticket.updated_at.isoformat()}~{ticket.pk}"
+
+
+def decode_cursor(raw: str) -> tuple[datetime, int] | None:
+    try:
+        stamp, pk = raw.rsplit("~", 1)
+        moment, pk_value = datetime.fromisoformat(stamp), int(pk)
+    except ValueError:
+        return None
+    # A hand-edited cursor must not reach the database as a naive time or an out-of-range id.
+    return (moment, pk_value) if moment.tzinfo and 0 < pk_value < 2**63 else None
+
+
+@customer_required
+def ticket_list(request):
+    """Keyset-paginated on (updated_at, id), newest first: stable while tickets change."""
+    show = request.GET.get("show", "open")
+    if show not in LIST_FILTERS:
+        show = "open"
+    tickets = Ticket.objects.visible_to(request.user).select_related("contact")
+    if LIST_FILTERS[show] is not None:
+        tickets = tickets.filter(state__in=LIST_FILTERS[show])
+    cursor = decode_cursor(request.GET.get("after", ""))
+    if cursor:
+        moment, pk = cursor
+        tickets = tickets.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, pk__lt=pk))
+    page = list(tickets.order_by("-updated_at", "-pk")[: PAGE_SIZE + 1])
+    next_cursor = encode_cursor(page[PAGE_SIZE - 1]) if len(page) > PAGE_SIZE else None
+    context = {
+        "tickets": page[:PAGE_SIZE],
+        "show": show,
+        "is_later_page": cursor is not None,
+        "next_cursor": next_cursor,
+        "own_contact_id": own_contact_id(request.user),
+    }
+    return render(request, "portal/ticket_list.html", context)
+
+
+# --- one ticket -----------------------------------------------------------------------------
+
+
+def conversation(user, ticket: Ticket) -> list[tuple[str, object]]:
+    """Public messages and the customer-visible changes (state, subject), oldest first."""
+    shown_messages = [("message", message) for message in visible_messages(user, ticket)]
+    changes = [
+        ("event", event)
+        for event in TicketEvent.objects.visible_to(user).filter(
+            ticket=ticket, field__in=CUSTOMER_VISIBLE_FIELDS
+        )
+    ]
+    return sorted(chain(shown_messages, changes), key=lambda entry: entry[1].created_at)
+
+
+def render_ticket_page(request, ticket: Ticket, reply_form: ReplyForm):
+    context = {
+        "ticket": ticket,
+        "conversation": conversation(request.user, ticket),
+        "form": reply_form,
+        "own_contact_id": own_contact_id(request.user),
+        "is_closed": ticket.state == State.CLOSED,
+        "reply_reopens": ticket.state == State.RESOLVED,
+    }
+    return render(request, "portal/ticket_detail.html", context)
+
+
+@customer_required
+def ticket_detail(request, pk: int):
+    ticket = get_ticket_for_user(request.user, pk)
+    return render_ticket_page(request, ticket, ReplyForm())
+
+
+@customer_required
+@require_POST
+def reply(request, pk: int):
+    """Post a reply; htmx gets the new message (and a fresh form), plain posts a redirect."""
+    ticket = get_ticket_for_user(request.user, pk)
+    form = ReplyForm(request.POST, request.FILES)
+    message = None
+    if form.is_valid():
+        message = run_action(
+            form,
+            actions.add_message,
+            request.user,
+            ticket,
+            body=form.cleaned_data["body"],
+            attachments=to_uploads(form.cleaned_data["attachments"]),
+        )
+    if message is not None:
+        ticket.refresh_from_db()
+    if is_htmx(request):
+        return render_reply_partial(request, ticket, form, message)
+    if message is None:
+        return render_ticket_page(request, ticket, form)
+    messages.success(request, _("Your reply has been sent."))
+    return redirect("portal:ticket", pk=ticket.pk)
+
+
+def render_reply_partial(request, ticket: Ticket, form: ReplyForm, message):
+    context = {
+        "ticket": ticket,
+        "message": message,
+        "own_contact_id": own_contact_id(request.user),
+        "reply_reopens": ticket.state == State.RESOLVED,
+    }
+    if message is None:
+        response = render(request, "portal/_reply_form.html", {**context, "form": form})
+        # A failed reply replaces the form (with its errors and the typed text), not the thread.
+        response["HX-Retarget"] = "#reply-form"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return render(request, "portal/_reply_added.html", {**context, "form": ReplyForm()})
+
+
+@customer_required
+@require_POST
+def close(request, pk: int):
+    ticket = get_ticket_for_user(request.user, pk)
+    if ticket.state != State.CLOSED:
+        actions.update_ticket(request.user, ticket, state=State.CLOSED)
+        messages.success(request, _("Ticket #%(number)s is closed.") % {"number": ticket.number})
+    return redirect("portal:ticket", pk=ticket.pk)
+
+
+@customer_required
+def new_ticket(request):
+    form = NewTicketForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        ticket = run_action(
+            form,
+            actions.create_ticket,
+            request.user,
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+            channel=Channel.WEB,
+            attachments=to_uploads(form.cleaned_data["attachments"]),
+        )
+        if ticket is not None:
+            messages.success(request, _("Ticket #%(number)s created.") % {"number": ticket.number})
+            return redirect("portal:ticket", pk=ticket.pk)
+    context = {"form": form, "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
+    return render(request, "portal/ticket_new.html", context)
