@@ -142,3 +142,39 @@ def invite_contact(actor: User, contact: Contact) -> User:
         contact.save(update_fields=["user"])
     send_account_email.enqueue(user.pk, "account_invitation")
     return user
+
+
+@transaction.atomic
+def create_customer_user(
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    password: str | None = None,
+    organization: Organization | None = None,
+    language: str = "",
+) -> User:
+    """Give a customer a portal login together with its contact.
+
+    An existing contact with this e-mail address (and no login yet) is linked instead of
+    duplicated. Without a password the customer sets one through "Forgot password" or an
+    invitation.
+    """
+    from kefu.accounts.actions import create_user
+    from kefu.accounts.models import Role
+
+    _require_staff(actor)
+    email, _phone, _wechat_id = normalise_identifiers(email, None, None)
+    contact = find_contact(email=email)
+    if contact is not None and contact.user_id is not None:
+        raise ValidationError({"email": _("This customer already has a login.")})
+    if contact is not None and organization is not None and contact.organization_id not in (None, organization.pk):
+        raise ValidationError({"organization": _("%(contact)s belongs to %(organization)s.")
+                               % {"contact": contact, "organization": contact.organization}})
+    user = create_user(actor, email=email, name=name, role=Role.CUSTOMER, password=password, language=language)
+    if contact is None:
+        contact = create_contact(actor, name=user.name, email=email, organization=organization, language=language)
+    contact.user = user
+    contact.organization = contact.organization or organization
+    contact.save(update_fields=["user", "organization"])
+    return user

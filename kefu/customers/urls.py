@@ -1,5 +1,10 @@
 from django.urls import path
 
+from kefu.customers import views
+
 app_name = "customers"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("search/", views.contact_search, name="search"),
+    path("<int:pk>/invite/", views.contact_invite, name="invite"),
+]

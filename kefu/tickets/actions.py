@@ -297,7 +297,12 @@ def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: A
     unknown = set(changes) - set(TRACKED_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
-    ticket = Ticket.objects.select_for_update().select_related("group", "assignee", "type").get(pk=ticket.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the assignee outer join.
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("group", "assignee", "type")
+        .get(pk=ticket.pk)
+    )
 
     if actor.role == Role.CUSTOMER:
         if set(changes) - {"state"} or changes.get("state") not in CUSTOMER_CHANGEABLE_STATES:

@@ -1,0 +1,510 @@
+"""The agent console: ticket list, ticket page, replies, changes, new tickets, attachments.
+
+Views are thin: access helper → form → action → response. htmx requests get partials
+(``tickets/_*.html``), plain requests a redirect or the full page, so everything works without
+JavaScript.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from kefu.accounts.access import group_ids_for
+from kefu.accounts.models import Role, User
+from kefu.customers.access import get_contact_for_user, search_contacts, staff_console_view
+from kefu.customers.actions import find_or_create_contact
+from kefu.lib.errors import BusinessRuleError
+from kefu.tickets.access import (
+    can_work_ticket,
+    get_attachment_for_user,
+    get_ticket_for_user,
+    visible_messages,
+)
+from kefu.tickets.actions import add_message, create_ticket, update_ticket
+from kefu.tickets.forms import (
+    DEFAULT_LIST_VIEW,
+    LIST_VIEWS,
+    SORT_COLUMNS,
+    MessageForm,
+    NewTicketForm,
+    TicketFilterForm,
+    TicketUpdateForm,
+    parse_tags,
+    uploaded_files,
+    with_priority_weight,
+)
+from kefu.tickets.models import (
+    EventType,
+    Message,
+    Priority,
+    State,
+    Ticket,
+    TicketEvent,
+)
+
+PAGE_SIZE = 25
+OTHER_TICKETS_SHOWN = 10
+ACTION_ERRORS = (ValidationError, BusinessRuleError, PermissionDenied)
+
+
+def is_htmx(request) -> bool:
+    # A history restore asks for the whole page even though it comes from htmx.
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def my_open_tickets(user: User) -> QuerySet[Ticket]:
+    return Ticket.objects.visible_to(user).open().filter(assignee=user)
+
+
+def render_console(request, template: str, context: dict, *, status: int = 200) -> HttpResponse:
+    """Render a full console page, with the counts the navigation shows."""
+    context = {"my_open_count": my_open_tickets(request.user).count(), **context}
+    return render(request, template, context, status=status)
+
+
+def add_action_error(form, error: Exception, field_map: dict[str, str] | None = None) -> None:
+    """Turn an action's error into form errors, keeping what the user typed."""
+    field_map = field_map or {}
+
+    def target(name: str | None) -> str | None:
+        name = field_map.get(name or "", name)
+        return name if name in form.fields else None
+
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(target(name), errors)
+    elif isinstance(error, ValidationError):
+        form.add_error(None, error.messages)
+    elif isinstance(error, BusinessRuleError):
+        form.add_error(target(error.field), error.message)
+    else:
+        form.add_error(None, str(error) or _("You are not allowed to do this."))
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+def tickets_for_view(user: User, view: str) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.visible_to(user)
+    if view == "mine":
+        return tickets.open().filter(assignee=user)
+    if view == "unassigned":
+        tickets = tickets.open().filter(assignee__isnull=True)
+        group_ids = group_ids_for(user)
+        # An admin outside every group has no "my groups": show all unassigned tickets.
+        if group_ids or user.role != Role.ADMIN:
+            tickets = tickets.filter(group_id__in=group_ids)
+        return tickets
+    if view == "open":
+        return tickets.open()
+    return tickets
+
+
+@dataclass
+class Page:
+    tickets: list[Ticket]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+CURSOR_SALT = "kefu.tickets.list-cursor"
+
+
+def make_cursor(sort: str, direction: str, ticket: Ticket) -> str:
+    value = getattr(ticket, SORT_COLUMNS[sort.lstrip("-")])
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    return signing.dumps([sort, direction, value, ticket.pk], salt=CURSOR_SALT, compress=True)
+
+
+def read_cursor(token: str, sort: str) -> tuple[str, object, int] | None:
+    """(direction, sort value, id) of a cursor made for ``sort``; ``None`` for anything else."""
+    if not token:
+        return None
+    try:
+        cursor_sort, direction, value, pk = signing.loads(token, salt=CURSOR_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if cursor_sort != sort or direction not in ("next", "previous"):
+        return None
+    if SORT_COLUMNS[sort.lstrip("-")].endswith("_at"):
+        try:
+            value = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return None
+    return direction, value, pk
+
+
+def keyset_page(tickets: QuerySet[Ticket], sort: str, cursor_token: str, size: int) -> Page:
+    """One page after (or before) the cursor, walking the sort column and ``id``; no OFFSET."""
+    column = SORT_COLUMNS[sort.lstrip("-")]
+    cursor = read_cursor(cursor_token, sort)
+    backwards = cursor is not None and cursor[0] == "previous"
+    descending = sort.startswith("-") != backwards
+    if cursor is not None:
+        _direction, value, pk = cursor
+        op = "lt" if descending else "gt"
+        tickets = tickets.filter(
+            Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk})
+        )
+    order = [f"-{column}", "-id"] if descending else [column, "id"]
+    rows = list(tickets.order_by(*order)[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    has_next = True if backwards else has_more
+    has_previous = has_more if backwards else cursor is not None
+    return Page(
+        tickets=rows,
+        next_cursor=make_cursor(sort, "next", rows[-1]) if rows and has_next else None,
+        previous_cursor=make_cursor(sort, "previous", rows[0]) if rows and has_previous else None,
+    )
+
+
+@staff_console_view
+@vary_on_headers("HX-Request")
+def ticket_list(request):
+    view = request.GET.get("view") if request.GET.get("view") in LIST_VIEWS else DEFAULT_LIST_VIEW
+    default_sort = "-updated" if view == "recent" else "-created"
+    data = request.GET.copy() if request.GET else None
+    if data is not None and not data.get("sort"):
+        data["sort"] = default_sort  # so the sort menu shows the order actually used
+    form = TicketFilterForm(request.user, data, default_sort=default_sort)
+    tickets = tickets_for_view(request.user, view)
+    if form.is_bound and form.is_valid():
+        tickets = form.filter(tickets)
+    elif form.is_bound:
+        tickets = tickets.none()
+    tickets = with_priority_weight(tickets).select_related(
+        "contact", "organization", "group", "assignee"
+    )
+    page = keyset_page(tickets, form.sort_order, request.GET.get("cursor", ""), PAGE_SIZE)
+    context = {"form": form, "page": page, "view": view, "views": LIST_VIEWS}
+    if is_htmx(request):
+        return render(request, "tickets/_ticket_table.html", context)
+    return render_console(request, "tickets/list.html", context)
+
+
+# --- the ticket page ------------------------------------------------------------------------
+
+
+FIELD_LABELS = {
+    "subject": gettext_lazy("subject"),
+    "state": gettext_lazy("state"),
+    "priority": gettext_lazy("priority"),
+    "type": gettext_lazy("type"),
+    "group": gettext_lazy("group"),
+    "assignee": gettext_lazy("assignee"),
+    "tags": gettext_lazy("tags"),
+}
+VALUE_LABELS = {"state": dict(State.choices), "priority": dict(Priority.choices)}
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    message: Message | None = None
+    event: TicketEvent | None = None
+    field_label: str = ""
+    old_label: str = ""
+    new_label: str = ""
+
+
+def event_entry(event: TicketEvent) -> TimelineEntry:
+    """Translated labels: field names and state/priority values are stored as keys."""
+    labels = VALUE_LABELS.get(event.field, {})
+    return TimelineEntry(
+        at=event.created_at,
+        event=event,
+        field_label=str(FIELD_LABELS.get(event.field, event.field)),
+        old_label=str(labels.get(event.old_value, event.old_value)),
+        new_label=str(labels.get(event.new_value, event.new_value)),
+    )
+
+
+def timeline_for(user: User, ticket: Ticket) -> list[TimelineEntry]:
+    """Messages and change events in time order; message events duplicate the message itself."""
+    entries = [TimelineEntry(at=m.created_at, message=m) for m in visible_messages(user, ticket)]
+    events = (
+        ticket.events.visible_to(user)
+        .exclude(type__in=[EventType.REPLIED, EventType.NOTE_ADDED, EventType.CUSTOMER_REPLIED])
+        .select_related("actor")
+    )
+    entries += [event_entry(event) for event in events]
+    return sorted(entries, key=lambda entry: (entry.at, entry.message is None))
+
+
+def other_tickets_of_contact(user: User, ticket: Ticket) -> list[Ticket]:
+    others = (
+        Ticket.objects.visible_to(user).filter(contact_id=ticket.contact_id).exclude(pk=ticket.pk)
+    )
+    return list(others.order_by("-created_at", "-id")[:OTHER_TICKETS_SHOWN])
+
+
+def ticket_page(request, ticket: Ticket, *, reply_form=None, update_form=None, status: int = 200):
+    may_work = can_work_ticket(request.user, ticket)
+    context = {
+        "ticket": ticket,
+        "tags": list(ticket.tags.all()),
+        "timeline": timeline_for(request.user, ticket),
+        "may_work": may_work,
+        "reply_form": reply_form or MessageForm(),
+        "update_form": update_form
+        or (TicketUpdateForm(request.user, ticket) if may_work else None),
+        "contact": ticket.contact,
+        "other_tickets": other_tickets_of_contact(request.user, ticket),
+    }
+    return render_console(request, "tickets/detail.html", context, status=status)
+
+
+@staff_console_view
+def ticket_detail(request, pk: int):
+    return ticket_page(request, get_ticket_for_user(request.user, pk))
+
+
+@staff_console_view
+def ticket_timeline(request, pk: int):
+    ticket = get_ticket_for_user(request.user, pk)
+    return render(
+        request,
+        "tickets/_timeline.html",
+        {"ticket": ticket, "timeline": timeline_for(request.user, ticket)},
+    )
+
+
+@staff_console_view
+@require_POST
+def ticket_reply(request, pk: int):
+    ticket = get_ticket_for_user(request.user, pk, write=True)
+    form = MessageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            message = add_message(
+                request.user,
+                ticket,
+                body=form.cleaned_data["body"],
+                internal=form.cleaned_data["kind"] == "note",
+                attachments=uploaded_files(form.cleaned_data["attachments"]),
+            )
+        except ACTION_ERRORS as error:
+            add_action_error(form, error)
+        else:
+            if is_htmx(request):
+                return message_added_partials(request, ticket, message)
+            done = _("Internal note added.") if message.is_internal else _("Reply sent.")
+            messages.success(request, done)
+            return redirect(reverse("tickets:detail", args=[ticket.pk]) + f"#message-{message.pk}")
+    if is_htmx(request):
+        response = render(
+            request, "tickets/_reply_form.html", {"ticket": ticket, "reply_form": form}
+        )
+        response["HX-Retarget"] = "#reply-form"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return ticket_page(request, ticket, reply_form=form)
+
+
+def message_added_partials(request, ticket: Ticket, message: Message) -> HttpResponse:
+    """The new message for the timeline; out of band a fresh form, the header and the side
+    form (a reply may have changed the state)."""
+    ticket = get_ticket_for_user(request.user, ticket.pk)
+    context = {
+        "ticket": ticket,
+        "message": message,
+        "tags": list(ticket.tags.all()),
+        "reply_form": MessageForm(),
+        "update_form": TicketUpdateForm(request.user, ticket),
+        "oob": True,
+        "update_form_oob": True,
+    }
+    return render(request, "tickets/_message_added.html", context)
+
+
+@staff_console_view
+@require_POST
+def ticket_update(request, pk: int):
+    ticket = get_ticket_for_user(request.user, pk, write=True)
+    form = TicketUpdateForm(request.user, ticket, request.POST)
+    if form.is_valid():
+        try:
+            changes = form.changes()
+            if changes:
+                ticket = update_ticket(
+                    request.user, ticket, reason=form.cleaned_data["reason"], **changes
+                )
+        except ACTION_ERRORS as error:
+            add_action_error(form, error)
+        else:
+            return ticket_updated_response(request, ticket, changed=bool(changes))
+    if is_htmx(request):
+        return render(request, "tickets/_update_form.html", {"ticket": ticket, "update_form": form})
+    return ticket_page(request, ticket, update_form=form)
+
+
+def ticket_updated_response(request, ticket: Ticket, *, changed: bool) -> HttpResponse:
+    try:
+        ticket = get_ticket_for_user(request.user, ticket.pk)
+    except Http404:
+        # Moved to a group this user is not in: it left their sight, so go back to the list.
+        messages.success(
+            request,
+            _("Ticket #%(number)s moved to %(group)s.")
+            % {"number": ticket.number, "group": ticket.group},
+        )
+        if is_htmx(request):
+            return HttpResponse(headers={"HX-Redirect": reverse("tickets:list")})
+        return redirect("tickets:list")
+    notice = _("Ticket updated.") if changed else _("Nothing changed.")
+    if is_htmx(request):
+        return ticket_changed_partials(request, ticket, notice)
+    messages.success(request, notice)
+    return redirect("tickets:detail", pk=ticket.pk)
+
+
+def ticket_changed_partials(request, ticket: Ticket, notice: str) -> HttpResponse:
+    """The side form again, plus the header and timeline swapped out of band."""
+    may_work = can_work_ticket(request.user, ticket)
+    context = {
+        "ticket": ticket,
+        "notice": notice,
+        "tags": list(ticket.tags.all()),
+        "may_work": may_work,
+        "update_form": TicketUpdateForm(request.user, ticket) if may_work else None,
+        "timeline": timeline_for(request.user, ticket),
+        "oob": True,
+    }
+    return render(request, "tickets/_ticket_changed.html", context)
+
+
+# --- a ticket on a customer's behalf --------------------------------------------------------
+
+NEW_TICKET_FIELD_MAP = {
+    "customer": "contact_query",
+    "email": "new_email",
+    "phone": "new_phone",
+    "wechat_id": "new_wechat_id",
+    "name": "new_name",
+    "type": "type",
+}
+
+
+def resolve_contact(user: User, form: NewTicketForm):
+    """The chosen, matched or newly entered customer; raises ValidationError when unclear."""
+    data = form.cleaned_data
+    if data.get("contact"):
+        try:
+            return get_contact_for_user(user, data["contact"])
+        except Http404:
+            raise ValidationError({"contact_query": _("This customer no longer exists.")}) from None
+    if form.wants_new_contact():
+        return find_or_create_contact(user, **form.new_contact_details)
+    query = data.get("contact_query", "")
+    if not query:
+        raise ValidationError({"contact_query": _("Pick a customer or enter a new one.")})
+    matches = search_contacts(user, query)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ValidationError(
+            {
+                "contact_query": _("No customer matches %(query)s; enter a new one below.")
+                % {"query": query}
+            }
+        )
+    raise ValidationError({"contact_query": _("Several customers match; pick one.")})
+
+
+@staff_console_view
+def ticket_new(request):
+    if "find" in request.POST:
+        # The no-JavaScript picker: show the matches, keep what was typed, judge nothing yet.
+        form = NewTicketForm(request.user, initial=request.POST.dict())
+        return render_console(
+            request, "tickets/new.html", new_ticket_context(request, form, request.POST)
+        )
+    form = NewTicketForm(request.user, request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                ticket = create_ticket(
+                    request.user,
+                    contact=resolve_contact(request.user, form),
+                    subject=data["subject"],
+                    body=data["body"],
+                    channel=data["channel"],
+                    priority=data["priority"],
+                    type_key=data["type"],
+                    group=data["group"],
+                    assignee=data["assignee"],
+                    tags=parse_tags(data["tags"]),
+                    attachments=uploaded_files(data["attachments"]),
+                )
+        except ACTION_ERRORS as error:
+            add_action_error(form, error, NEW_TICKET_FIELD_MAP)
+        else:
+            messages.success(request, _("Ticket #%(number)s created.") % {"number": ticket.number})
+            if Ticket.objects.visible_to(request.user).filter(pk=ticket.pk).exists():
+                return redirect("tickets:detail", pk=ticket.pk)
+            return redirect("tickets:list")
+    return render_console(request, "tickets/new.html", new_ticket_context(request, form, form.data))
+
+
+def new_ticket_context(request, form: NewTicketForm, data) -> dict:
+    """The picker's state: the chosen contact, or the matches of what was typed."""
+    chosen = None
+    contact_id = data.get("contact", "")
+    if str(contact_id).isdigit():
+        try:
+            chosen = get_contact_for_user(request.user, contact_id)
+        except Http404:
+            chosen = None
+    query = data.get("contact_query", "")
+    matches = search_contacts(request.user, query) if query and chosen is None else []
+    return {"form": form, "chosen_contact": chosen, "contacts": matches, "query": query}
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+# Shown in the browser; everything else (HTML, SVG, scripts, office files) is a download.
+INLINE_CONTENT_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
+
+
+@login_required
+def attachment_download(request, pk: int):
+    """For anyone who may see the attachment's ticket (staff and customers alike)."""
+    attachment = get_attachment_for_user(request.user, pk)
+    inline = attachment.content_type in INLINE_CONTENT_TYPES
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage") from None
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=attachment.filename,
+        content_type=attachment.content_type if inline else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    if not attachment.content_type == "application/pdf":
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
