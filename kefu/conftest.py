@@ -34,3 +34,116 @@ def make_ticket(cast):
                              group=group or cast.cs, **kwargs)
 
     return factory
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_kefu(tmp_path_factory):
+    """A real ``kefu run --demo`` (uvicorn, worker, tick) on its own file or scratch database.
+
+    Yields the base URL. On PostgreSQL a scratch database beside the configured one is created and
+    dropped afterwards, so the server never touches the test database.
+    """
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    from urllib.request import urlopen
+
+    data_dir = tmp_path_factory.mktemp("kefu-live")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "KEFU_DATA_DIR": str(data_dir),
+        "KEFU_HTTPS": "0",
+        "KEFU_DEBUG": "0",
+        "KEFU_PORT": str(port),
+        "KEFU_SITE_URL": f"http://127.0.0.1:{port}",
+        "KEFU_LOG_LEVEL": "WARNING",
+        "KEFU_TICK_INTERVAL_SECONDS": "2",
+    }
+    scratch = None
+    base_url = os.environ.get("KEFU_DATABASE_URL")
+    if base_url:
+        import psycopg
+
+        from kefu.lib.env import database_from_url
+
+        config = database_from_url(base_url)
+        scratch = f"{config['NAME']}_live_{os.getpid()}"
+        admin_dsn = base_url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin_dsn, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+            connection.execute(f'CREATE DATABASE "{scratch}"')
+        env["KEFU_DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/" + scratch
+    kefu = str(Path(sys.executable).with_name("kefu"))
+    log_path = data_dir / "server.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own command
+            [kefu, "run", "--demo", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"kefu run exited early:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urlopen(url + "/readyz", timeout=2) as response:  # noqa: S310 - loopback
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"kefu run did not become ready:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        import signal
+
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(process.pid, signal.SIGKILL)
+        if scratch:
+            import psycopg
+
+            with psycopg.connect(admin_dsn, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"  # Playwright's sync API runs an event loop
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed")
+    # launch() always starts from a fresh temporary profile (Playwright refuses --user-data-dir).
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -10,4 +10,5 @@ urlpatterns = [
     path("password/reset/", views.password_reset_request, name="password_reset"),
     path("password/set/<uidb64>/<token>/", views.set_password_view, name="set_password"),
     path("preferences/", views.preferences, name="preferences"),
+    path("language/", views.switch_language, name="switch_language"),
 ]

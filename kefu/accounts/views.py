@@ -92,3 +92,19 @@ def preferences(request):
             messages.success(request, _("Your preferences are saved."))
             return redirect("accounts:preferences")
     return render(request, "accounts/preferences.html", {"form": form})
+
+
+@require_POST
+def switch_language(request):
+    """The top-bar language switcher: remembered in the profile of a logged-in user (which
+    outranks the browser's language) and in the language cookie for everyone."""
+    from django.conf import settings
+    from django.views.i18n import set_language
+
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        messages.error(request, _("Unknown language."))
+        return redirect(request.POST.get("next") or "home")
+    if request.user.is_authenticated:
+        actions.update_preferences(request.user, language=language)
+    return set_language(request)
