@@ -1,3 +1,36 @@
-from ninja import NinjaAPI
+"""API v1: one router per resource, bearer-token auth, and JSON errors for everything.
 
-api = NinjaAPI(title="Kefu API", version="1", urls_namespace="api")
+Mounted at ``/api/v1/`` by ``kefu/urls.py``; the OpenAPI document is at ``/api/v1/openapi.json``
+(a copy is kept in ``docs/openapi.json``) and the interactive docs at ``/api/v1/docs``.
+"""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
+
+from kefu.api import attachments, events, groups, messages, tickets
+from kefu.api.auth import BearerToken
+from kefu.api.errors import handle_exception
+
+api = NinjaAPI(
+    title="Kefu API",
+    version="1",
+    description=(
+        "Tickets, messages and their timeline for integrations. Authenticate with "
+        "`Authorization: Bearer <token>` (create one with `kefu token create EMAIL`). "
+        "Errors are `{detail, errors: [{field, message}]}`. See docs/api.md."
+    ),
+    urls_namespace="api",
+    auth=BearerToken(),
+)
+# One handler for every exception: known errors get their status, anything else a JSON 500 —
+# never ninja's or Django's HTML/traceback pages. Handlers are looked up along the exception's
+# MRO, so ninja's own defaults for these classes must be replaced one by one.
+for exception_class in (Exception, Http404, HttpError, ValidationError):
+    api.add_exception_handler(exception_class, handle_exception)  # type: ignore[arg-type]
+
+api.add_router("/tickets", tickets.router)
+api.add_router("/tickets", messages.router)
+api.add_router("/tickets", events.router)
+api.add_router("/attachments", attachments.router)
+api.add_router("", groups.router)

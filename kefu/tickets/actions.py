@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kefu.accounts.access import can_be_assigned, workable_group_ids
 from kefu.accounts.models import Group, Role, User
@@ -46,6 +47,8 @@ from kefu.tickets.models import (
 )
 
 MAX_TAGS = 30
+REASON_CUSTOMER_REPLIED = gettext_noop("The customer replied")
+REASON_AGENT_REPLIED = gettext_noop("An agent replied")
 MAX_TAG_LENGTH = 60
 
 
@@ -103,7 +106,7 @@ def normalise_tags(names: Iterable[str]) -> list[str]:
         tag = " ".join(str(name).split())
         if not tag:
             continue
-        if len(tag) > MAX_TAG_LENGTH or "," in tag:
+        if len(tag) > MAX_TAG_LENGTH or "," in tag or "，" in tag:
             raise ValidationError({"tags": _("A tag is at most %(n)s characters and has no comma: %(tag)s")
                                    % {"n": MAX_TAG_LENGTH, "tag": tag[:80]}})
         if tag.lower() not in {t.lower() for t in cleaned}:
@@ -274,11 +277,9 @@ def create_ticket(
         body_html=safe_html,
     )
     _store_attachments(message, attachments)
-    on_behalf = actor.role != Role.CUSTOMER
-    _record(
-        ticket, actor, EventType.CREATED, message=message,
-        reason=_("Opened on behalf of %(customer)s") % {"customer": contact} if on_behalf else "",
-    )
+    # Staff open tickets on a customer's behalf; the timeline names the customer.
+    on_behalf_of = str(contact) if actor.role != Role.CUSTOMER else ""
+    _record(ticket, actor, EventType.CREATED, message=message, new_value=on_behalf_of)
     events.publish(events.TicketCreated(ticket=ticket, actor=actor, message=message))
     _notify_live(ticket, "ticket_created", group_id=group.pk)
     return ticket
@@ -469,7 +470,8 @@ def add_message(
             ticket, actor,
             EventType.REOPENED if old_state in (State.RESOLVED,) else EventType.CHANGED,
             field="state", old_value=old_state, new_value=ticket.state,
-            reason=_("The customer replied") if from_customer else _("An agent replied"),
+            # Stored in English and translated when shown (see the timeline templates).
+            reason=REASON_CUSTOMER_REPLIED if from_customer else REASON_AGENT_REPLIED,
         )
         events.publish(events.TicketStateChanged(ticket=ticket, actor=actor, old_state=old_state, new_state=ticket.state))
     events.publish(events.MessageAdded(ticket=ticket, actor=actor, message=message))

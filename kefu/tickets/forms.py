@@ -172,7 +172,8 @@ def _tags_text(names) -> str:
 
 
 def parse_tags(text: str) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
+    # Chinese input methods type the full-width comma; both separate tags.
+    return [part.strip() for part in (text or "").replace("，", ",").split(",") if part.strip()]
 
 
 def changeable_groups(user: User, current: Group | None = None) -> QuerySet[Group]:

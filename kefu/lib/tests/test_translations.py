@@ -14,7 +14,9 @@ def _entries(catalogue) -> dict:
     return {
         (entry.msgctxt, entry.msgid): (entry.msgstr, tuple(sorted(entry.msgstr_plural.items())))
         for entry in catalogue
-        if entry.translated() and not entry.obsolete and "fuzzy" not in entry.flags
+        if (entry.msgstr or any(entry.msgstr_plural.values()))
+        and not entry.obsolete
+        and "fuzzy" not in entry.flags
     }
 
 

@@ -1,0 +1,77 @@
+"""Bearer-token authentication and the per-token request throttle."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone, translation
+from ninja.errors import Throttled
+from ninja.security import HttpBearer
+
+from kefu.accounts.models import ApiToken, User, hash_token
+
+# ``last_used_at`` is for "when was this token last used" in the token list, not an audit log:
+# writing it on every request would turn each read into a write on a hot row.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+THROTTLE_WINDOW_SECONDS = 60
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer <token>`` against the SHA-256 hashes in ``ApiToken``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        token = token.strip()
+        if not token:
+            return None
+        api_token = (
+            ApiToken.objects.active()
+            .select_related("user")
+            .filter(token_hash=hash_token(token))
+            .first()
+        )
+        if api_token is None:
+            return None
+        check_throttle(api_token)
+        record_use(api_token)
+        user = api_token.user
+        request.user = user
+        if user.language:
+            translation.activate(user.language)
+        return user
+
+
+def record_use(api_token: ApiToken) -> None:
+    now = timezone.now()
+    if api_token.last_used_at and now - api_token.last_used_at < LAST_USED_RESOLUTION:
+        return
+    # Conditional, so concurrent requests of one token write the row once per minute at most.
+    ApiToken.objects.filter(pk=api_token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    ).update(last_used_at=now)
+
+
+def check_throttle(api_token: ApiToken) -> None:
+    """A fixed one-minute window per token, counted in the cache; over the limit → ``429``."""
+    now = time.time()
+    window = int(now // THROTTLE_WINDOW_SECONDS)
+    key = f"api-throttle:{api_token.pk}:{window}"
+    if cache.add(key, 1, THROTTLE_WINDOW_SECONDS * 2):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, THROTTLE_WINDOW_SECONDS * 2)
+            count = 1
+    if count > settings.API_THROTTLE_PER_MINUTE:
+        raise Throttled(wait=int((window + 1) * THROTTLE_WINDOW_SECONDS - now) + 1)
+
+
+def current_user(request: HttpRequest) -> User:
+    """The user the request's token belongs to (set by ``BearerToken``)."""
+    return request.auth  # type: ignore[attr-defined]

@@ -1,0 +1,262 @@
+"""Request and response shapes of API v1, and the functions that build responses from models.
+
+Requests refer to related objects by id (ticket types by key); responses embed ``{id, name}``.
+Input schemas forbid unknown fields, so a typo is a ``422`` naming it rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from kefu.accounts.models import User
+from kefu.tickets.models import Attachment, Channel, Message, Priority, State, Ticket, TicketEvent
+
+
+class StrictSchema(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- shared ---------------------------------------------------------------------------------
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class ErrorItem(Schema):
+    field: str | None
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[ErrorItem]
+
+
+# Every error status an endpoint may answer, for the OpenAPI document.
+ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422, 429)}
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+class CustomerIn(StrictSchema):
+    email: str | None = None
+    phone: str | None = None
+    wechat_id: str | None = None
+    name: str | None = None
+
+
+class AttachmentIn(StrictSchema):
+    filename: str
+    content_type: str = "application/octet-stream"
+    content_base64: str = Field(description="The file's bytes, base64-encoded.")
+
+
+class TicketCreateIn(StrictSchema):
+    subject: str
+    body: str
+    priority: Priority | None = None
+    type: str | None = Field(None, description="A ticket type key, see GET /ticket-types.")
+    channel: Channel | None = Field(None, description="Defaults to api.")
+    group: int | None = Field(
+        None, description="A group id (staff only); defaults to the default group."
+    )
+    customer: CustomerIn | None = Field(
+        None, description="Required for staff tokens; customers may omit it or name themselves."
+    )
+    tags: list[str] = Field(default_factory=list, description="Staff only.")
+    attachments: list[AttachmentIn] = Field(default_factory=list)
+
+
+class TicketUpdateIn(StrictSchema):
+    subject: str | None = None
+    state: State | None = None
+    priority: Priority | None = None
+    type: str | None = None
+    group: int | None = None
+    assignee: int | None = Field(None, description="A user id, or null to unassign.")
+    tags: list[str] | None = None
+    reason: str = Field("", description="Recorded on the timeline with each change.")
+
+
+class MessageIn(StrictSchema):
+    body: str
+    body_html: str | None = Field(None, description="Optional HTML; it is sanitised.")
+    internal: bool = Field(False, description="An internal note (staff only).")
+    attachments: list[AttachmentIn] = Field(default_factory=list)
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+class TicketOut(Schema):
+    id: int
+    number: int
+    subject: str
+    state: str
+    priority: str
+    type: str
+    channel: str
+    group: Ref
+    assignee: Ref | None
+    customer: Ref
+    organization: Ref | None
+    tags: list[str] | None = Field(description="Staff only; null for customers.")
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    size: int
+    content_type: str
+    url: str
+
+
+class AuthorOut(Schema):
+    id: int
+    name: str
+    kind: str = Field(description="user (a login) or contact (a customer without one).")
+
+
+class MessageOut(Schema):
+    id: int
+    body: str
+    body_html: str
+    internal: bool
+    author: AuthorOut | None
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+
+class MessageList(Schema):
+    items: list[MessageOut]
+
+
+class EventOut(Schema):
+    type: str
+    actor: Ref | None
+    created_at: datetime
+    field: str | None = None
+    old: str | None = None
+    new: str | None = None
+    reason: str | None = None
+    message_id: int | None = None
+
+
+class EventList(Schema):
+    items: list[EventOut]
+
+
+class GroupList(Schema):
+    items: list[Ref]
+
+
+class TicketTypeOut(Schema):
+    key: str
+    name: str
+
+
+class TicketTypeList(Schema):
+    items: list[TicketTypeOut]
+
+
+# --- building responses ---------------------------------------------------------------------
+
+
+def ref(obj: Any) -> dict | None:
+    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
+
+
+def ticket_data(ticket: Ticket, user: User) -> dict[str, Any]:
+    """A ticket as the API shows it to ``user``; expects group, assignee, type, contact and
+    organization selected (and, for staff, tags prefetched)."""
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "state": ticket.state,
+        "priority": ticket.priority,
+        "type": ticket.type.key,
+        "channel": ticket.channel,
+        "group": ref(ticket.group),
+        "assignee": ref(ticket.assignee),
+        "customer": ref(ticket.contact),
+        "organization": ref(ticket.organization),
+        "tags": sorted(tag.name for tag in ticket.tags.all()) if user.is_staff_member else None,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "first_response_at": ticket.first_response_at,
+        "resolved_at": ticket.resolved_at,
+        "closed_at": ticket.closed_at,
+    }
+
+
+def attachment_data(request: HttpRequest, attachment: Attachment) -> dict[str, Any]:
+    url = reverse("api:download_attachment", kwargs={"attachment_id": attachment.pk})
+    return {
+        "id": attachment.pk,
+        "filename": attachment.filename,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+        "url": request.build_absolute_uri(url),
+    }
+
+
+def _author(message: Message) -> dict[str, Any] | None:
+    if message.author_user_id:
+        return {"id": message.author_user_id, "name": str(message.author_user), "kind": "user"}
+    if message.author_contact_id:
+        return {
+            "id": message.author_contact_id,
+            "name": str(message.author_contact),
+            "kind": "contact",
+        }
+    return None
+
+
+def message_data(request: HttpRequest, message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "body": message.body_text,
+        "body_html": message.body_html,
+        "internal": message.is_internal,
+        "author": _author(message),
+        "created_at": message.created_at,
+        "attachments": [attachment_data(request, a) for a in message.attachments.all()],
+    }
+
+
+def event_data(event: TicketEvent) -> dict[str, Any]:
+    return {
+        "type": event.type,
+        "actor": ref(event.actor),
+        "created_at": event.created_at,
+        "field": event.field or None,
+        "old": event.old_value or None,
+        "new": event.new_value or None,
+        "reason": event.reason or None,
+        "message_id": event.message_id,
+    }
+
+
+def dump(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``data`` against ``schema`` (for responses built outside ninja's serialiser)."""
+    return schema.model_validate(data).model_dump()
