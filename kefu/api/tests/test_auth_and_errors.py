@@ -139,3 +139,16 @@ def test_it_lists_ticket_types_for_everyone(cast, api_as):
         items = api_as(user).get("/ticket-types").json()["items"]
         assert "incident" in {item["key"] for item in items}
     assert api_as(None).get("/ticket-types").status_code == 401
+
+
+def test_wrong_method_is_a_json_405(client, cast):
+    response = client.delete("/api/v1/groups", HTTP_AUTHORIZATION=f"Bearer {cast.token(cast.agent)}")
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Method Not Allowed", "errors": []}
+
+
+def test_unknown_api_path_is_a_json_404(client, db):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["errors"] == []
