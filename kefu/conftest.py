@@ -27,11 +27,24 @@ def cast(db) -> Cast:
 def make_ticket(cast):
     from kefu.tickets.actions import create_ticket
 
-    def factory(customer=None, *, group=None, subject="Printer shows E23 打印机报错", body="It stopped printing.", **kwargs):
+    def factory(
+        customer=None,
+        *,
+        group=None,
+        subject="Printer shows E23 打印机报错",
+        body="It stopped printing.",
+        **kwargs,
+    ):
         customer = customer or cast.alice
         creator = kwargs.pop("actor", None) or cast.admin
-        return create_ticket(creator, subject=subject, body=body, contact=customer.contact,
-                             group=group or cast.cs, **kwargs)
+        return create_ticket(
+            creator,
+            subject=subject,
+            body=body,
+            contact=customer.contact,
+            group=group or cast.cs,
+            **kwargs,
+        )
 
     return factory
 
@@ -88,7 +101,10 @@ def live_kefu(tmp_path_factory):
     with open(log_path, "w") as log:
         process = subprocess.Popen(  # noqa: S603 - our own command
             [kefu, "run", "--demo", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -139,8 +155,13 @@ def chromium():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ],
         )
         try:

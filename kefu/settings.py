@@ -37,6 +37,7 @@ ENCRYPTION_KEY = env_str("KEFU_ENCRYPTION_KEY") or read_or_create_key(
 )
 
 PORT = env_int("KEFU_PORT", 8000)
+HOST = env_str("KEFU_HOST", "127.0.0.1")
 SITE_URL = env_str("KEFU_SITE_URL", f"http://localhost:{PORT}").rstrip("/")
 SITE_NAME = env_str("KEFU_SITE_NAME", "Kefu")
 
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kefu.api.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -200,6 +202,7 @@ TIME_ZONE = env_str("KEFU_TIME_ZONE", "Asia/Shanghai")
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from the finders; it only warns without this
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -216,9 +219,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 if TESTING:
-    STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # --- E-mail ---------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("KEFU_FROM_EMAIL", "Kefu <support@localhost>")

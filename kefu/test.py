@@ -63,16 +63,30 @@ def make_cast() -> Cast:
     aftersales = Group.objects.create(name="售后服务部 After-sales Service")
     tech = Group.objects.create(name="技术支持部 Technical Support")
     quality = Group.objects.create(name="质量管理部 Quality Management")
-    acme = Organization.objects.create(name="Acme 有限公司", domain="acme.example", members_share_tickets=True)
-    globex = Organization.objects.create(name="Globex", domain="globex.example", members_share_tickets=False)
+    acme = Organization.objects.create(
+        name="Acme 有限公司", domain="acme.example", members_share_tickets=True
+    )
+    globex = Organization.objects.create(
+        name="Globex", domain="globex.example", members_share_tickets=False
+    )
     return Cast(
-        cs=cs, aftersales=aftersales, tech=tech, quality=quality,
+        cs=cs,
+        aftersales=aftersales,
+        tech=tech,
+        quality=quality,
         admin=_staff("admin@kefu.example", "Ada Admin", Role.ADMIN, []),
-        supervisor=_staff("supervisor@kefu.example", "苏主管 Su", Role.SUPERVISOR, [(cs, Access.FULL)]),
+        supervisor=_staff(
+            "supervisor@kefu.example", "苏主管 Su", Role.SUPERVISOR, [(cs, Access.FULL)]
+        ),
         agent=_staff("agent@kefu.example", "王小明 Wang", Role.AGENT, [(cs, Access.FULL)]),
-        tech_agent=_staff("tech@kefu.example", "Tina Tech", Role.AGENT, [(tech, Access.FULL), (cs, Access.READ)]),
-        quality_agent=_staff("quality@kefu.example", "Quinn Quality", Role.AGENT, [(quality, Access.FULL)]),
-        acme=acme, globex=globex,
+        tech_agent=_staff(
+            "tech@kefu.example", "Tina Tech", Role.AGENT, [(tech, Access.FULL), (cs, Access.READ)]
+        ),
+        quality_agent=_staff(
+            "quality@kefu.example", "Quinn Quality", Role.AGENT, [(quality, Access.FULL)]
+        ),
+        acme=acme,
+        globex=globex,
         alice=_customer("alice@acme.example", "Alice 李", acme),
         alan=_customer("alan@acme.example", "Alan", acme),
         bob=_customer("bob@globex.example", "Bob", globex),

@@ -53,7 +53,9 @@ def create_user(
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationError({"email": _("%(value)s is not a valid e-mail address.") % {"value": email}}) from None
+        raise ValidationError(
+            {"email": _("%(value)s is not a valid e-mail address.") % {"value": email}}
+        ) from None
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role %(value)s.") % {"value": role}})
     if User.objects.filter(email__iexact=email).exists():
@@ -72,7 +74,9 @@ def create_user(
 
 
 @transaction.atomic
-def set_membership(actor: User | None, user: User, group: Group, access: str = Access.FULL) -> Membership:
+def set_membership(
+    actor: User | None, user: User, group: Group, access: str = Access.FULL
+) -> Membership:
     _require_admin(actor)
     if access not in Access.values:
         raise ValidationError({"access": _("Access is full or read.")})
@@ -94,7 +98,9 @@ def set_password(actor: User, user: User, password: str) -> None:
 
 
 @transaction.atomic
-def update_preferences(actor: User, *, language: str | None = None, time_zone: str | None = None) -> User:
+def update_preferences(
+    actor: User, *, language: str | None = None, time_zone: str | None = None
+) -> User:
     from zoneinfo import available_timezones
 
     from django.conf import settings

@@ -10,8 +10,15 @@ from kefu.accounts import throttle
 
 
 class LoginForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
-    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    email = forms.EmailField(
+        label=_("E-mail"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     def __init__(self, request, *args, **kwargs):
         self.request = request
@@ -46,7 +53,14 @@ class ChoosePasswordForm(SetPasswordForm):
 
 
 class PreferencesForm(forms.Form):
-    language = forms.ChoiceField(label=_("Language"), required=False,
-                                 choices=[("", _("Browser default"))] + list(settings.LANGUAGES))
-    time_zone = forms.CharField(label=_("Time zone"), required=False, max_length=64,
-                                help_text=_("For example Asia/Shanghai or Europe/Berlin."))
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("Browser default"))] + list(settings.LANGUAGES),
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        help_text=_("For example Asia/Shanghai or Europe/Berlin."),
+    )

@@ -14,11 +14,15 @@ class UserPreferencesMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        language = getattr(user, "language", "") if user is not None and user.is_authenticated else ""
+        language = (
+            getattr(user, "language", "") if user is not None and user.is_authenticated else ""
+        )
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
-        zone_name = getattr(user, "time_zone", "") if user is not None and user.is_authenticated else ""
+        zone_name = (
+            getattr(user, "time_zone", "") if user is not None and user.is_authenticated else ""
+        )
         try:
             timezone.activate(zoneinfo.ZoneInfo(zone_name or settings.TIME_ZONE))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

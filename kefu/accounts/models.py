@@ -52,7 +52,10 @@ class User(AbstractBaseUser):
     name = models.CharField(_("name"), max_length=200)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
     language = models.CharField(
-        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES,
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
         help_text=_("Empty: use the browser's language."),
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
@@ -127,7 +130,8 @@ class Group(models.Model):
     description = models.TextField(_("description"), blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     is_default = models.BooleanField(
-        _("default group"), default=False,
+        _("default group"),
+        default=False,
         help_text=_("Receives every ticket that no other rule places."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -156,9 +160,13 @@ class Access(models.TextChoices):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
-    access = models.CharField(_("access"), max_length=10, choices=Access.choices, default=Access.FULL)
+    access = models.CharField(
+        _("access"), max_length=10, choices=Access.choices, default=Access.FULL
+    )
 
     class Meta:
         constraints = [
@@ -169,7 +177,7 @@ class Membership(models.Model):
         return f"{self.user} in {self.group} ({self.access})"
 
 
-TOKEN_PREFIX = "kefu_"
+TOKEN_PREFIX = "kefu_"  # noqa: S105 - a public prefix, not a secret
 
 
 def hash_token(raw: str) -> str:
@@ -184,7 +192,9 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
 class ApiToken(models.Model):
     """A bearer token for ``/api/v1/``; only its SHA-256 hash is stored."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12)

@@ -21,5 +21,7 @@ def send_account_email(user_id: int, template: str) -> str:
     # The link embeds the password hash and last login, so a used or outdated link stops working;
     # resending it on a retry is harmless.
     link = settings.SITE_URL + password_link_path(user)
-    make_message(template, {"user": user, "link": link}, to=[user.email], language=user.language or None).send()
+    make_message(
+        template, {"user": user, "link": link}, to=[user.email], language=user.language or None
+    ).send()
     return "sent"

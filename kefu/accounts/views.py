@@ -12,7 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.accounts import actions
-from kefu.accounts.forms import ChoosePasswordForm, LoginForm, PasswordResetRequestForm, PreferencesForm
+from kefu.accounts.forms import (
+    ChoosePasswordForm,
+    LoginForm,
+    PasswordResetRequestForm,
+    PreferencesForm,
+)
 from kefu.accounts.models import User
 
 
@@ -31,10 +36,14 @@ def login_view(request):
     if request.method == "POST" and form.is_valid():
         login(request, form.user, backend="django.contrib.auth.backends.ModelBackend")
         next_url = request.POST.get("next") or request.GET.get("next")
-        if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        if next_url and url_has_allowed_host_and_scheme(
+            next_url, {request.get_host()}, request.is_secure()
+        ):
             return redirect(next_url)
         return redirect("home")
-    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+    return render(
+        request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}
+    )
 
 
 @require_POST
@@ -47,7 +56,10 @@ def password_reset_request(request):
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         actions.request_password_reset(form.cleaned_data["email"])
-        messages.info(request, _("If an account uses this address, we have sent it a link to choose a new password."))
+        messages.info(
+            request,
+            _("If an account uses this address, we have sent it a link to choose a new password."),
+        )
         return redirect("accounts:login")
     return render(request, "accounts/password_reset.html", {"form": form})
 
@@ -81,7 +93,9 @@ def set_password_view(request, uidb64: str, token: str):
 @login_required
 def preferences(request):
     user = request.user
-    form = PreferencesForm(request.POST or None, initial={"language": user.language, "time_zone": user.time_zone})
+    form = PreferencesForm(
+        request.POST or None, initial={"language": user.language, "time_zone": user.time_zone}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.update_preferences(user, **form.cleaned_data)

@@ -26,7 +26,9 @@ class ApiJsonErrorsMiddleware:
                 detail = HTTPStatus(response.status_code).phrase
             except ValueError:
                 detail = "Error"
-            replacement = JsonResponse({"detail": detail, "errors": []}, status=response.status_code)
+            replacement = JsonResponse(
+                {"detail": detail, "errors": []}, status=response.status_code
+            )
             for header in ("Allow", "Retry-After", "WWW-Authenticate"):
                 if header in response:
                     replacement[header] = response[header]

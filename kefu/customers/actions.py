@@ -26,15 +26,21 @@ def normalise_identifiers(
         try:
             validate_email(email)
         except ValidationError:
-            raise ValidationError({"email": _("%(value)s is not a valid e-mail address.") % {"value": email}}) from None
+            raise ValidationError(
+                {"email": _("%(value)s is not a valid e-mail address.") % {"value": email}}
+            ) from None
     if phone and not all(ch.isdigit() or ch in "+-()" for ch in phone):
-        raise ValidationError({"phone": _("%(value)s is not a valid phone number.") % {"value": phone}})
+        raise ValidationError(
+            {"phone": _("%(value)s is not a valid phone number.") % {"value": phone}}
+        )
     if not (email or phone or wechat_id):
         raise ValidationError({"email": _("Give at least one of e-mail, phone or WeChat id.")})
     return email, phone, wechat_id
 
 
-def find_contact(*, email: str | None = None, phone: str | None = None, wechat_id: str | None = None) -> Contact | None:
+def find_contact(
+    *, email: str | None = None, phone: str | None = None, wechat_id: str | None = None
+) -> Contact | None:
     if email:
         found = Contact.objects.filter(email__iexact=email).first()
         if found:
@@ -69,11 +75,19 @@ def create_contact(
     _require_staff(actor)
     email, phone, wechat_id = normalise_identifiers(email, phone, wechat_id)
     if find_contact(email=email, phone=phone, wechat_id=wechat_id):
-        raise ValidationError({"email": _("A customer with this e-mail, phone or WeChat id exists already.")})
-    name = " ".join((name or "").split()) or (email.split("@")[0] if email else phone or wechat_id or "")
+        raise ValidationError(
+            {"email": _("A customer with this e-mail, phone or WeChat id exists already.")}
+        )
+    name = " ".join((name or "").split()) or (
+        email.split("@")[0] if email else phone or wechat_id or ""
+    )
     return Contact.objects.create(
-        name=name[:200], email=email, phone=phone, wechat_id=wechat_id,
-        organization=organization or organization_for_email(email), language=language,
+        name=name[:200],
+        email=email,
+        phone=phone,
+        wechat_id=wechat_id,
+        organization=organization or organization_for_email(email),
+        language=language,
     )
 
 
@@ -105,7 +119,9 @@ def get_or_create_organization(actor: User | None, name: str) -> Organization:
 
 
 @transaction.atomic
-def update_organization(actor: User, organization: Organization, *, members_share_tickets: bool | None = None) -> Organization:
+def update_organization(
+    actor: User, organization: Organization, *, members_share_tickets: bool | None = None
+) -> Organization:
     _require_staff(actor)
     if members_share_tickets is not None:
         organization.members_share_tickets = members_share_tickets
@@ -133,11 +149,18 @@ def invite_contact(actor: User, contact: Contact) -> User:
         existing = User.objects.filter(email__iexact=contact.email).first()
         if existing is not None:
             if existing.is_staff_member or hasattr(existing, "contact"):
-                raise ValidationError({"email": _("This e-mail address already belongs to another login.")})
+                raise ValidationError(
+                    {"email": _("This e-mail address already belongs to another login.")}
+                )
             user = existing
         else:
-            user = create_user(actor, email=contact.email, name=contact.name, role=Role.CUSTOMER,
-                               language=contact.language)
+            user = create_user(
+                actor,
+                email=contact.email,
+                name=contact.name,
+                role=Role.CUSTOMER,
+                language=contact.language,
+            )
         contact.user = user
         contact.save(update_fields=["user"])
     send_account_email.enqueue(user.pk, "account_invitation")
@@ -164,16 +187,28 @@ def create_customer_user(
     from kefu.accounts.models import Role
 
     _require_staff(actor)
-    email, _phone, _wechat_id = normalise_identifiers(email, None, None)
+    email = normalise_identifiers(email, None, None)[0] or ""
     contact = find_contact(email=email)
     if contact is not None and contact.user_id is not None:
         raise ValidationError({"email": _("This customer already has a login.")})
-    if contact is not None and organization is not None and contact.organization_id not in (None, organization.pk):
-        raise ValidationError({"organization": _("%(contact)s belongs to %(organization)s.")
-                               % {"contact": contact, "organization": contact.organization}})
-    user = create_user(actor, email=email, name=name, role=Role.CUSTOMER, password=password, language=language)
+    if (
+        contact is not None
+        and organization is not None
+        and contact.organization_id not in (None, organization.pk)
+    ):
+        raise ValidationError(
+            {
+                "organization": _("%(contact)s belongs to %(organization)s.")
+                % {"contact": contact, "organization": contact.organization}
+            }
+        )
+    user = create_user(
+        actor, email=email, name=name, role=Role.CUSTOMER, password=password, language=language
+    )
     if contact is None:
-        contact = create_contact(actor, name=user.name, email=email, organization=organization, language=language)
+        contact = create_contact(
+            actor, name=user.name, email=email, organization=organization, language=language
+        )
     contact.user = user
     contact.organization = contact.organization or organization
     contact.save(update_fields=["user", "organization"])

@@ -13,7 +13,9 @@ class Organization(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     domain = models.CharField(
-        _("e-mail domain"), max_length=200, blank=True,
+        _("e-mail domain"),
+        max_length=200,
+        blank=True,
         help_text=_("Contacts with an address at this domain join the organisation."),
     )
     members_share_tickets = models.BooleanField(
@@ -44,13 +46,22 @@ class Contact(models.Model):
     email = models.EmailField(_("e-mail"), blank=True, null=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True, null=True)
     wechat_id = models.CharField(_("WeChat id"), max_length=100, blank=True, null=True)
-    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
     organization = models.ForeignKey(
-        Organization, verbose_name=_("organisation"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="contacts",
+        Organization,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="contact",
     )
     notes = models.TextField(_("notes"), blank=True)

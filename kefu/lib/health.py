@@ -26,7 +26,11 @@ def readyz(request):
         problems.append(f"database unreachable: {type(error).__name__}")
     status = 200 if not problems else 503
     return JsonResponse(
-        {"status": "ok" if not problems else "unavailable", "problems": problems, "warnings": warnings},
+        {
+            "status": "ok" if not problems else "unavailable",
+            "problems": problems,
+            "warnings": warnings,
+        },
         status=status,
     )
 

@@ -42,10 +42,15 @@ def retrying(function: Callable[..., Any]) -> Callable[..., Any]:
                 task.using(run_after=run_after).enqueue(*args, attempt=attempt + 1, **kwargs)
                 logger.warning(
                     "job %s attempt %s failed; retrying at %s",
-                    function.__qualname__, attempt, run_after, exc_info=True,
+                    function.__qualname__,
+                    attempt,
+                    run_after,
+                    exc_info=True,
                 )
             else:
-                logger.error("job %s failed for good after %s attempts", function.__qualname__, attempt)
+                logger.error(
+                    "job %s failed for good after %s attempts", function.__qualname__, attempt
+                )
             raise
 
     return wrapper
@@ -80,8 +85,14 @@ def run_pending_jobs(max_jobs: int = 100) -> int:
     # Not ``call_command("db_worker")``: its loop calls close_old_connections(), which closes the
     # connection inside an open transaction (a test case's) on PostgreSQL.
     worker = Worker(
-        queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-        max_tasks=max_jobs, worker_id="inline", excluded_queue_names=[],
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=max_jobs,
+        worker_id="inline",
+        excluded_queue_names=[],
     )
     ran = 0
     while ran < max_jobs:

@@ -41,8 +41,12 @@ def make_message(
         headers["References"] = " ".join(references)
     headers["Auto-Submitted"] = "auto-generated" if template.startswith("account_") else "no"
     message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to,
-        headers=headers, reply_to=reply_to,
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        headers=headers,
+        reply_to=reply_to,
     )
     message.attach_alternative(html, "text/html")
     return message

@@ -44,7 +44,9 @@ def get_ticket_for_user(user: User, pk: int, *, write: bool = False) -> Ticket:
 
 
 def get_ticket_by_number_for_user(user: User, number: int) -> Ticket:
-    ticket_id = Ticket.objects.visible_to(user).filter(number=number).values_list("pk", flat=True).first()
+    ticket_id = (
+        Ticket.objects.visible_to(user).filter(number=number).values_list("pk", flat=True).first()
+    )
     if ticket_id is None:
         raise Http404("No such ticket")
     return get_ticket_for_user(user, ticket_id)

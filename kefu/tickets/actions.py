@@ -71,7 +71,9 @@ def next_ticket_number() -> int:
         # The migration creates the row; this only runs if someone deleted it.
         try:
             with transaction.atomic():
-                TicketNumberCounter.objects.create(name="ticket", value=settings.TICKET_NUMBER_START)
+                TicketNumberCounter.objects.create(
+                    name="ticket", value=settings.TICKET_NUMBER_START
+                )
             return settings.TICKET_NUMBER_START
         except IntegrityError:
             counter.update(value=F("value") + 1)
@@ -82,7 +84,9 @@ def default_group() -> Group:
     group = Group.objects.filter(is_active=True, is_default=True).first()
     group = group or Group.objects.filter(is_active=True).order_by("pk").first()
     if group is None:
-        raise BusinessRuleError(_("No group exists yet; an administrator must create one."), field="group")
+        raise BusinessRuleError(
+            _("No group exists yet; an administrator must create one."), field="group"
+        )
     return group
 
 
@@ -90,13 +94,21 @@ def ticket_type_by_key(key: str | None) -> TicketType:
     if key:
         found = TicketType.objects.filter(key=key, is_active=True).first()
         if found is None:
-            keys = ", ".join(TicketType.objects.filter(is_active=True).values_list("key", flat=True))
-            raise ValidationError({"type": _("Unknown ticket type %(key)s; use one of: %(keys)s")
-                                   % {"key": key, "keys": keys}})
+            keys = ", ".join(
+                TicketType.objects.filter(is_active=True).values_list("key", flat=True)
+            )
+            raise ValidationError(
+                {
+                    "type": _("Unknown ticket type %(key)s; use one of: %(keys)s")
+                    % {"key": key, "keys": keys}
+                }
+            )
         return found
     found = TicketType.objects.filter(is_active=True).order_by("position", "pk").first()
     if found is None:
-        found, _created = TicketType.objects.get_or_create(key="question", defaults={"name": "Question"})
+        found, _created = TicketType.objects.get_or_create(
+            key="question", defaults={"name": "Question"}
+        )
     return found
 
 
@@ -107,8 +119,12 @@ def normalise_tags(names: Iterable[str]) -> list[str]:
         if not tag:
             continue
         if len(tag) > MAX_TAG_LENGTH or "," in tag or "，" in tag:
-            raise ValidationError({"tags": _("A tag is at most %(n)s characters and has no comma: %(tag)s")
-                                   % {"n": MAX_TAG_LENGTH, "tag": tag[:80]}})
+            raise ValidationError(
+                {
+                    "tags": _("A tag is at most %(n)s characters and has no comma: %(tag)s")
+                    % {"n": MAX_TAG_LENGTH, "tag": tag[:80]}
+                }
+            )
         if tag.lower() not in {t.lower() for t in cleaned}:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
@@ -143,11 +159,19 @@ def validate_upload(upload: UploadedFile) -> None:
         raise ValidationError({"attachments": _("An attachment has no file name.")})
     extension = PurePosixPath(name).suffix.lower().lstrip(".")
     if extension in settings.BLOCKED_UPLOAD_EXTENSIONS:
-        raise ValidationError({"attachments": _("Files of type .%(ext)s are not accepted: %(name)s")
-                               % {"ext": extension, "name": name}})
+        raise ValidationError(
+            {
+                "attachments": _("Files of type .%(ext)s are not accepted: %(name)s")
+                % {"ext": extension, "name": name}
+            }
+        )
     if len(upload.content) > settings.MAX_UPLOAD_BYTES:
-        raise ValidationError({"attachments": _("%(name)s is larger than the limit of %(mb)s MB.")
-                               % {"name": name, "mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}})
+        raise ValidationError(
+            {
+                "attachments": _("%(name)s is larger than the limit of %(mb)s MB.")
+                % {"name": name, "mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
+            }
+        )
 
 
 def _store_attachments(message: Message, uploads: Sequence[UploadedFile]) -> list[Attachment]:
@@ -187,7 +211,9 @@ def _notify_live(ticket: Ticket, kind: str, **extra: Any) -> None:
     groups = [ticket_group_name(ticket.pk)]
     if ticket.assignee_id:
         groups.append(user_group_name(ticket.assignee_id))
-    publish_realtime(groups, {"kind": kind, "ticket_id": ticket.pk, "number": ticket.number, **extra})
+    publish_realtime(
+        groups, {"kind": kind, "ticket_id": ticket.pk, "number": ticket.number, **extra}
+    )
 
 
 def _require_staff_writer(actor: User, ticket: Ticket) -> None:
@@ -245,10 +271,16 @@ def create_ticket(
     ticket_type = ticket_type_by_key(type_key)
     group = group or default_group()
     if not group.is_active:
-        raise BusinessRuleError(_("The group %(group)s is deactivated.") % {"group": group}, field="group")
+        raise BusinessRuleError(
+            _("The group %(group)s is deactivated.") % {"group": group}, field="group"
+        )
     if assignee is not None and not can_be_assigned(assignee, group):
-        raise ValidationError({"assignee": _("%(user)s cannot work tickets of %(group)s.")
-                               % {"user": assignee, "group": group}})
+        raise ValidationError(
+            {
+                "assignee": _("%(user)s cannot work tickets of %(group)s.")
+                % {"user": assignee, "group": group}
+            }
+        )
     tag_names = normalise_tags(tags)
 
     now = timezone.now()
@@ -297,7 +329,9 @@ def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: A
     """
     unknown = set(changes) - set(TRACKED_FIELDS)
     if unknown:
-        raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
+        raise ValidationError(
+            {name: _("This field cannot be changed.") for name in sorted(unknown)}
+        )
     # of=("self",): PostgreSQL cannot lock the nullable side of the assignee outer join.
     ticket = (
         Ticket.objects.select_for_update(of=("self",))
@@ -320,7 +354,9 @@ def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: A
     if "priority" in changes:
         priority = changes["priority"]
         if priority not in Priority.values:
-            raise ValidationError({"priority": _("Unknown priority %(value)s.") % {"value": priority}})
+            raise ValidationError(
+                {"priority": _("Unknown priority %(value)s.") % {"value": priority}}
+            )
         if priority != ticket.priority:
             diff["priority"] = (ticket.priority, priority)
             ticket.priority = priority
@@ -335,7 +371,9 @@ def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: A
             raise ValidationError({"group": _("Every ticket belongs to a group.")})
         if new_group.pk != ticket.group_id:
             if not new_group.is_active:
-                raise BusinessRuleError(_("The group %(group)s is deactivated.") % {"group": new_group}, field="group")
+                raise BusinessRuleError(
+                    _("The group %(group)s is deactivated.") % {"group": new_group}, field="group"
+                )
             allowed = workable_group_ids(actor)
             if actor.role == Role.AGENT and allowed is not None and new_group.pk not in allowed:
                 raise PermissionDenied(
@@ -352,8 +390,12 @@ def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: A
     if "assignee" in changes:
         new_assignee = changes["assignee"]
         if new_assignee is not None and not can_be_assigned(new_assignee, ticket.group):
-            raise ValidationError({"assignee": _("%(user)s cannot work tickets of %(group)s.")
-                                   % {"user": new_assignee, "group": ticket.group}})
+            raise ValidationError(
+                {
+                    "assignee": _("%(user)s cannot work tickets of %(group)s.")
+                    % {"user": new_assignee, "group": ticket.group}
+                }
+            )
         if (new_assignee.pk if new_assignee else None) != ticket.assignee_id:
             diff["assignee"] = (ticket.assignee, new_assignee)
             ticket.assignee = new_assignee
@@ -376,17 +418,28 @@ def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: A
     ticket.save()
     for field, (old, new) in diff.items():
         _record(
-            ticket, actor, EventType.CHANGED, field=field,
-            old_value=_display(field, old), new_value=_display(field, new), reason=reason,
+            ticket,
+            actor,
+            EventType.CHANGED,
+            field=field,
+            old_value=_display(field, old),
+            new_value=_display(field, new),
+            reason=reason,
             is_internal=field not in CUSTOMER_VISIBLE_FIELDS,
         )
     events.publish(events.TicketChanged(ticket=ticket, actor=actor, changes=diff))
     if "state" in diff:
         old_state, new_state = diff["state"]
-        events.publish(events.TicketStateChanged(ticket=ticket, actor=actor, old_state=old_state, new_state=new_state))
+        events.publish(
+            events.TicketStateChanged(
+                ticket=ticket, actor=actor, old_state=old_state, new_state=new_state
+            )
+        )
     if "assignee" in diff and ticket.assignee_id and ticket.assignee_id != actor.pk:
-        publish_realtime([user_group_name(ticket.assignee_id)],
-                         {"kind": "assigned", "ticket_id": ticket.pk, "number": ticket.number})
+        publish_realtime(
+            [user_group_name(ticket.assignee_id)],
+            {"kind": "assigned", "ticket_id": ticket.pk, "number": ticket.number},
+        )
     _notify_live(ticket, "ticket_changed", fields=sorted(diff))
     return ticket
 
@@ -467,13 +520,20 @@ def add_message(
     ticket.save()
     if ticket.state != old_state:
         _record(
-            ticket, actor,
+            ticket,
+            actor,
             EventType.REOPENED if old_state in (State.RESOLVED,) else EventType.CHANGED,
-            field="state", old_value=old_state, new_value=ticket.state,
+            field="state",
+            old_value=old_state,
+            new_value=ticket.state,
             # Stored in English and translated when shown (see the timeline templates).
             reason=REASON_CUSTOMER_REPLIED if from_customer else REASON_AGENT_REPLIED,
         )
-        events.publish(events.TicketStateChanged(ticket=ticket, actor=actor, old_state=old_state, new_state=ticket.state))
+        events.publish(
+            events.TicketStateChanged(
+                ticket=ticket, actor=actor, old_state=old_state, new_state=ticket.state
+            )
+        )
     events.publish(events.MessageAdded(ticket=ticket, actor=actor, message=message))
     _notify_live(ticket, "message_added", message_id=message.pk, internal=internal)
     return message

@@ -84,6 +84,9 @@ class TicketNumberCounter(models.Model):
     name = models.CharField(max_length=20, unique=True)
     value = models.BigIntegerField()
 
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
     def visible_to(self, user) -> TicketQuerySet:
@@ -120,18 +123,30 @@ class Ticket(models.Model):
     type = models.ForeignKey(
         TicketType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="tickets"
     )
-    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.WEB)
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.WEB
+    )
     contact = models.ForeignKey(
         Contact, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="tickets"
     )
     organization = models.ForeignKey(
-        Organization, verbose_name=_("organisation"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="tickets",
+        Organization,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
     )
-    group = models.ForeignKey(Group, verbose_name=_("group"), on_delete=models.PROTECT, related_name="tickets")
+    group = models.ForeignKey(
+        Group, verbose_name=_("group"), on_delete=models.PROTECT, related_name="tickets"
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="assigned_tickets",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_tickets",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -152,8 +167,12 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
         indexes = [
             # Serve the console's views: open tickets per group / assignee, newest or recently updated.
-            models.Index(fields=["group", "state", "-created_at", "-id"], name="ticket_group_state"),
-            models.Index(fields=["assignee", "state", "-created_at", "-id"], name="ticket_assignee_state"),
+            models.Index(
+                fields=["group", "state", "-created_at", "-id"], name="ticket_group_state"
+            ),
+            models.Index(
+                fields=["assignee", "state", "-created_at", "-id"], name="ticket_assignee_state"
+            ),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created"),
             models.Index(fields=["contact", "-created_at"], name="ticket_contact"),
@@ -258,7 +277,9 @@ class TicketEvent(models.Model):
     old_value = models.TextField(blank=True)
     new_value = models.TextField(blank=True)
     reason = models.TextField(blank=True)
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     is_internal = models.BooleanField(
         default=False, help_text=_("Hidden from customers (staff-only fields, internal notes).")
     )

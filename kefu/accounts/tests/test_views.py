@@ -2,14 +2,17 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from kefu.accounts import throttle
-
 from kefu.test import PASSWORD
 
 
 def test_it_logs_staff_in_and_sends_them_to_the_console(client, cast):
-    response = client.post(reverse("accounts:login"), {"email": "AGENT@kefu.example", "password": PASSWORD})
+    response = client.post(
+        reverse("accounts:login"), {"email": "AGENT@kefu.example", "password": PASSWORD}
+    )
     assert response.status_code == 302
-    assert client.get(response["Location"], follow=True).redirect_chain[-1][0] == reverse("tickets:list")
+    assert client.get(response["Location"], follow=True).redirect_chain[-1][0] == reverse(
+        "tickets:list"
+    )
 
 
 def test_customer_lands_in_the_portal(client, cast):
@@ -18,7 +21,9 @@ def test_customer_lands_in_the_portal(client, cast):
 
 
 def test_wrong_password_is_refused_with_a_message(client, cast):
-    response = client.post(reverse("accounts:login"), {"email": cast.agent.email, "password": "nope"})
+    response = client.post(
+        reverse("accounts:login"), {"email": cast.agent.email, "password": "nope"}
+    )
     assert response.status_code == 200
     assert "not correct" in response.content.decode()
 
@@ -32,7 +37,9 @@ def test_it_locks_out_after_repeated_failures(client, cast, settings):
     _forget_failures(cast.agent.email)
     for _attempt in range(settings.LOGIN_MAX_FAILURES):
         client.post(reverse("accounts:login"), {"email": cast.agent.email, "password": "wrong"})
-    response = client.post(reverse("accounts:login"), {"email": cast.agent.email, "password": PASSWORD})
+    response = client.post(
+        reverse("accounts:login"), {"email": cast.agent.email, "password": PASSWORD}
+    )
     assert "Too many failed attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
     _forget_failures(cast.agent.email)
@@ -49,7 +56,9 @@ def test_login_ignores_an_offsite_next(client, cast):
 def test_deactivated_user_cannot_log_in(client, cast):
     cast.agent.is_active = False
     cast.agent.save()
-    response = client.post(reverse("accounts:login"), {"email": cast.agent.email, "password": PASSWORD})
+    response = client.post(
+        reverse("accounts:login"), {"email": cast.agent.email, "password": PASSWORD}
+    )
     assert response.status_code == 200 and "_auth_user_id" not in client.session
 
 
@@ -64,7 +73,9 @@ def test_language_switch_is_remembered_in_the_profile(client, cast):
 
 
 def test_anonymous_language_switch_sets_the_cookie_only(client, db):
-    response = client.post(reverse("accounts:switch_language"), {"language": "zh-hant", "next": "/accounts/login/"})
+    response = client.post(
+        reverse("accounts:switch_language"), {"language": "zh-hant", "next": "/accounts/login/"}
+    )
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "zh-hant"
 
@@ -78,7 +89,9 @@ def test_it_rejects_an_unknown_language(client, cast):
 
 def test_preferences_reject_an_unknown_time_zone(client, cast):
     client.force_login(cast.agent)
-    response = client.post(reverse("accounts:preferences"), {"language": "", "time_zone": "Mars/Olympus"})
+    response = client.post(
+        reverse("accounts:preferences"), {"language": "", "time_zone": "Mars/Olympus"}
+    )
     assert response.status_code == 200
     assert "Unknown time zone" in response.content.decode()
 

@@ -142,7 +142,9 @@ def test_it_lists_ticket_types_for_everyone(cast, api_as):
 
 
 def test_wrong_method_is_a_json_405(client, cast):
-    response = client.delete("/api/v1/groups", HTTP_AUTHORIZATION=f"Bearer {cast.token(cast.agent)}")
+    response = client.delete(
+        "/api/v1/groups", HTTP_AUTHORIZATION=f"Bearer {cast.token(cast.agent)}"
+    )
     assert response.status_code == 405
     assert response["Content-Type"].startswith("application/json")
     assert response.json() == {"detail": "Method Not Allowed", "errors": []}

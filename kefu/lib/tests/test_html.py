@@ -2,7 +2,9 @@ from kefu.lib.html import html_to_text, sanitize_html, text_to_html
 
 
 def test_it_strips_scripts_and_event_handlers():
-    cleaned = sanitize_html('<p onclick="x()">hi<script>alert(1)</script><img src=x onerror=alert(1)></p>')
+    cleaned = sanitize_html(
+        '<p onclick="x()">hi<script>alert(1)</script><img src=x onerror=alert(1)></p>'
+    )
     assert "<script" not in cleaned
     assert "onerror" not in cleaned and "onclick" not in cleaned
     assert "hi" in cleaned
@@ -13,7 +15,9 @@ def test_it_drops_javascript_urls():
 
 
 def test_it_keeps_ordinary_formatting_and_chinese():
-    cleaned = sanitize_html("<p><strong>开机后黑屏</strong> <a href='https://example.com'>link</a></p>")
+    cleaned = sanitize_html(
+        "<p><strong>开机后黑屏</strong> <a href='https://example.com'>link</a></p>"
+    )
     assert "<strong>开机后黑屏</strong>" in cleaned
     assert 'href="https://example.com"' in cleaned
 

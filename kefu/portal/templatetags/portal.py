@@ -22,4 +22,5 @@ CUSTOMER_STATE_LABELS = {
 @register.filter
 def customer_state(state: str) -> str:
     """The customer-facing label of a ticket state (``on_hold`` is staff detail: "In progress")."""
-    return str(CUSTOMER_STATE_LABELS.get(state, state))
+    label = CUSTOMER_STATE_LABELS.get(State(state)) if state in State.values else None
+    return str(label or state)

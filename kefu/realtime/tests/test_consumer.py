@@ -32,7 +32,13 @@ class Socket(ApplicationCommunicator):
 
 
 def _connect(user):
-    scope = {"type": "websocket", "path": "/ws/live/", "headers": [], "subprotocols": [], "user": user}
+    scope = {
+        "type": "websocket",
+        "path": "/ws/live/",
+        "headers": [],
+        "subprotocols": [],
+        "user": user,
+    }
     return Socket(LiveConsumer.as_asgi(), scope)
 
 

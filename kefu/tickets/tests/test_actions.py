@@ -75,7 +75,14 @@ def test_read_only_agent_cannot_change_a_ticket(cast, make_ticket):
 
 def test_every_change_is_on_the_timeline(cast, make_ticket):
     ticket = make_ticket()
-    update_ticket(cast.agent, ticket, priority="urgent", assignee=cast.agent, tags=["打印机", "E23"], reason="VIP")
+    update_ticket(
+        cast.agent,
+        ticket,
+        priority="urgent",
+        assignee=cast.agent,
+        tags=["打印机", "E23"],
+        reason="VIP",
+    )
     changes = {e.field: e for e in ticket.events.filter(type=EventType.CHANGED)}
     assert changes["priority"].old_value == "medium" and changes["priority"].new_value == "urgent"
     assert changes["priority"].reason == "VIP"
