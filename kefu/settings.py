@@ -70,9 +70,12 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kefu.lib",
     "kefu.realtime",
+    "kefu.search",
     "kefu.accounts",
     "kefu.customers",
     "kefu.tickets",
+    "kefu.intake",
+    "kefu.sla",
     "kefu.portal",
     "kefu.api",
 ]
