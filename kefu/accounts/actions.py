@@ -35,6 +35,25 @@ def get_or_create_group(actor: User | None, name: str) -> Group:
 
 
 @transaction.atomic
+def set_escalation_group(actor: User | None, group: Group, escalation_group: Group | None) -> Group:
+    """Name where SLA escalations move ``group``'s tickets (``None``: nowhere)."""
+    _require_admin(actor)
+    if escalation_group is not None:
+        seen = {group.pk}
+        current: Group | None = escalation_group
+        while current is not None:
+            if current.pk in seen:
+                raise ValidationError(
+                    {"escalation_group": _("Escalation groups must not form a loop.")}
+                )
+            seen.add(current.pk)
+            current = current.escalation_group
+    group.escalation_group = escalation_group
+    group.save(update_fields=["escalation_group"])
+    return group
+
+
+@transaction.atomic
 def create_user(
     actor: User | None,
     *,

@@ -135,6 +135,15 @@ class Group(models.Model):
         help_text=_("Receives every ticket that no other rule places."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    escalation_group = models.ForeignKey(
+        "self",
+        verbose_name=_("escalation group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Where SLA escalations move this group's tickets (e.g. senior support)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="kefu_groups"

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+_warning_checks: dict[str, Callable[[], list[str]]] = {}
+
+
+def register_warning_check(name: str, check: Callable[[], list[str]]) -> None:
+    """Let a higher app add warnings to ``/readyz`` (lib must not import it); registered in
+    ``AppConfig.ready()``. A warning never makes the instance unready."""
+    _warning_checks[name] = check
 
 
 def healthz(request):
@@ -24,6 +37,13 @@ def readyz(request):
             problems.append(f"{len(pending)} database migrations not applied; run `kefu migrate`")
     except Exception as error:  # any failure to reach the database means "not ready"
         problems.append(f"database unreachable: {type(error).__name__}")
+    if not problems:
+        for name, check in _warning_checks.items():
+            try:
+                warnings.extend(check())
+            except Exception:  # a broken check is a warning, not an outage
+                logger.exception("readiness warning check %s failed", name)
+                warnings.append(f"{name}: check failed")
     status = 200 if not problems else 503
     return JsonResponse(
         {

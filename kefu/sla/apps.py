@@ -5,3 +5,14 @@ class SlaConfig(AppConfig):
     name = "kefu.sla"
     label = "sla"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kefu.lib import health
+        from kefu.lib.tick import register_tick
+        from kefu.sla import handlers
+        from kefu.sla.actions import process_due_slas
+        from kefu.sla.checks import calendar_warnings
+
+        handlers.register()
+        register_tick("sla", process_due_slas)
+        health.register_warning_check("sla_calendars", calendar_warnings)
