@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 PIP_COMPILE := $(BIN)/pip-compile --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck pytest lock messages clean
+.PHONY: help run test lint typecheck pytest lock messages clean bench-search
 
 help: ## List the make targets
 	@echo "Usage: make <target>"
@@ -58,6 +58,9 @@ lock: | $(BIN)/python ## Recompile requirements/*.lock from the .in files (UPGRA
 messages: $(VENV)/.installed-base ## Update the zh_Hans / zh_Hant catalogues and compile them
 	$(BIN)/kefu manage makemessages -l zh_Hans -l zh_Hant --ignore=var --ignore=build --no-obsolete
 	$(BIN)/kefu manage compilemessages -l zh_Hans -l zh_Hant --ignore=.venv --ignore=var
+
+bench-search: $(VENV)/.installed-base ## Search benchmark on a scratch database (TICKETS=100000, PG=postgres://…)
+	$(BIN)/python bench/search.py --tickets $(or $(TICKETS),100000) $(if $(PG),--postgres $(PG))
 
 clean: ## Remove the virtualenv and caches (keeps ./var, your data)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -241,6 +241,12 @@ NINJA_PAGINATION_MAX_LIMIT = 100
 # --- Tickets --------------------------------------------------------------------------------
 TICKET_NUMBER_START = env_int("KEFU_TICKET_NUMBER_START", 10001)
 
+# --- E-mail channel (kefu.intake) -----------------------------------------------------------
+# A customer's mail to a resolved ticket reopens it within this many days; later, or when the
+# ticket is closed, it opens a new ticket that refers to the old one.
+REOPEN_WINDOW_DAYS = env_int("KEFU_REOPEN_WINDOW_DAYS", 14)
+MAX_INBOUND_EMAIL_MB = env_int("KEFU_MAX_INBOUND_EMAIL_MB", 30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -13,6 +13,8 @@ urlpatterns = [
     path("tickets/", include("kefu.tickets.urls")),
     path("portal/", include("kefu.portal.urls")),
     path("customers/", include("kefu.customers.urls")),
+    path("intake/", include("kefu.intake.urls")),
+    path("sla/", include("kefu.sla.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

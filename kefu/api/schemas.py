@@ -15,6 +15,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from kefu.accounts.models import User
+from kefu.sla.models import TARGETS, TicketSLA
 from kefu.tickets.models import Attachment, Channel, Message, Priority, State, Ticket, TicketEvent
 
 
@@ -97,6 +98,22 @@ class MessageIn(StrictSchema):
 # --- output ---------------------------------------------------------------------------------
 
 
+class TicketSLAOut(Schema):
+    policy: Ref | None
+    calendar: Ref | None
+    first_response_due_at: datetime | None
+    first_response_at: datetime | None
+    next_response_due_at: datetime | None
+    next_response_at: datetime | None
+    resolution_due_at: datetime | None
+    resolution_at: datetime | None
+    acknowledgement_due_at: datetime | None
+    acknowledgement_at: datetime | None
+    breached: list[str] = Field(description="Names of the targets that were missed.")
+    paused_minutes: int = Field(description="Business minutes the clock was paused.")
+    escalation_level: int
+
+
 class TicketOut(Schema):
     id: int
     number: int
@@ -115,6 +132,10 @@ class TicketOut(Schema):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    sla: TicketSLAOut | None = Field(
+        description="Staff only: SLA targets' due and achieved times (docs/sla.md); null for "
+        "customers. A due time is null while the clock is paused or the target does not apply."
+    )
 
 
 class TicketPage(Schema):
@@ -206,7 +227,27 @@ def ticket_data(ticket: Ticket, user: User) -> dict[str, Any]:
         "first_response_at": ticket.first_response_at,
         "resolved_at": ticket.resolved_at,
         "closed_at": ticket.closed_at,
+        "sla": sla_data(ticket) if user.is_staff_member else None,
     }
+
+
+def sla_data(ticket: Ticket) -> dict[str, Any] | None:
+    """Expects ``sla``, ``sla__policy`` and ``sla__calendar`` selected (list endpoints)."""
+    try:
+        sla: TicketSLA = ticket.sla  # type: ignore[attr-defined]
+    except TicketSLA.DoesNotExist:
+        return None
+    data: dict[str, Any] = {
+        "policy": ref(sla.policy),
+        "calendar": ref(sla.calendar),
+        "breached": sla.breached_targets,
+        "paused_minutes": sla.paused_minutes,
+        "escalation_level": sla.escalation_level,
+    }
+    for name in TARGETS:
+        data[f"{name}_due_at"] = sla.due_at(name)
+        data[f"{name}_at"] = sla.achieved_at(name)
+    return data
 
 
 def attachment_data(request: HttpRequest, attachment: Attachment) -> dict[str, Any]:

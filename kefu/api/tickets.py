@@ -15,7 +15,7 @@ from kefu.accounts.models import Group, User
 from kefu.api.attachments import decode_attachments
 from kefu.api.auth import current_user
 from kefu.api.idempotency import IDEMPOTENCY_HELP, run_idempotent
-from kefu.api.pagination import keyset_page
+from kefu.api.pagination import keyset_page, search_page
 from kefu.api.schemas import (
     ERRORS,
     CustomerIn,
@@ -46,6 +46,16 @@ class TicketFilters(Schema):
         None, description="A user id, `me`, or `none` for unassigned tickets."
     )
     customer: int | None = Field(None, description="A customer (contact) id.")
+    q: str | None = Field(
+        None,
+        max_length=500,
+        description=(
+            'Search words, `"a phrase"`, `-word`, `state:` `priority:` `customer:` `group:` '
+            "`assignee:` filters and `#number` (see docs/search.md). With words, items are "
+            "ranked by relevance, then newest; the cursor then pages through the ranked list, "
+            "which holds the 1,000 newest matching tickets."
+        ),
+    )
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = Field(None, description="The next_cursor of the previous page.")
 
@@ -78,7 +88,10 @@ def open_ticket(
 def list_tickets(request: HttpRequest, filters: Query[TicketFilters]):
     user = current_user(request)
     tickets = _filtered(ticket_queryset(user), filters, user)
-    page, next_cursor = keyset_page(tickets, limit=filters.limit, cursor=filters.cursor)
+    if filters.q:
+        page, next_cursor = search_page(user, tickets, filters.q, filters.limit, filters.cursor)
+    else:
+        page, next_cursor = keyset_page(tickets, limit=filters.limit, cursor=filters.cursor)
     return {"items": [ticket_data(ticket, user) for ticket in page], "next_cursor": next_cursor}
 
 
@@ -112,7 +125,7 @@ def change_ticket(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn)
 def ticket_queryset(user: User) -> QuerySet[Ticket]:
     """Visible tickets with everything a list item shows, in a fixed number of queries."""
     tickets = Ticket.objects.visible_to(user).select_related(
-        "group", "assignee", "type", "contact", "organization"
+        "group", "assignee", "type", "contact", "organization", "sla__policy", "sla__calendar"
     )
     return tickets.prefetch_related("tags") if user.is_staff_member else tickets
 

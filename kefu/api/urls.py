@@ -8,7 +8,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
-from kefu.api import attachments, events, groups, messages, tickets
+from kefu.api import attachments, email, events, groups, messages, sla, tickets
 from kefu.api.auth import BearerToken
 from kefu.api.errors import handle_exception
 
@@ -34,3 +34,5 @@ api.add_router("/tickets", messages.router)
 api.add_router("/tickets", events.router)
 api.add_router("/attachments", attachments.router)
 api.add_router("", groups.router)
+api.add_router("", email.router)
+api.add_router("", sla.router)

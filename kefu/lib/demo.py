@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from kefu.accounts.actions import create_user, get_or_create_group
+from kefu.accounts.actions import create_user, get_or_create_group, set_escalation_group
 from kefu.accounts.models import Access, Group, Role, User
 from kefu.customers.actions import (
     create_contact,
@@ -603,6 +603,8 @@ def load_demo() -> bool:
         return False
     with transaction.atomic():
         groups = {key: get_or_create_group(None, name) for key, name in GROUPS.items()}
+        # Overdue 客服部 tickets escalate to senior technical support (the SLA engine).
+        set_escalation_group(None, groups["cs"], groups["tech"])
         staff = {member.key: _create_staff(member, groups) for member in STAFF}
         organizations = _create_organizations()
         contacts = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from itertools import chain
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,11 +17,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.lib.errors import BusinessRuleError
 from kefu.portal.forms import NewTicketForm, ReplyForm, to_uploads
+from kefu.search.backends import RANK_WINDOW
+from kefu.search.query import QueryError
+from kefu.search.query import parse as parse_query
 from kefu.tickets import actions
 from kefu.tickets.access import get_ticket_for_user, visible_messages
 from kefu.tickets.models import (
@@ -32,6 +37,7 @@ from kefu.tickets.models import (
     Ticket,
     TicketEvent,
 )
+from kefu.tickets.search import SearchHit, apply_query, ranked_page
 
 PAGE_SIZE = 25
 LIST_FILTERS = {"open": OPEN_STATES, "closed": DONE_STATES, "all": None}
@@ -99,6 +105,9 @@ def ticket_list(request):
     tickets = Ticket.objects.visible_to(request.user).select_related("contact")
     if LIST_FILTERS[show] is not None:
         tickets = tickets.filter(state__in=LIST_FILTERS[show])
+    query = request.GET.get("q", "").strip()
+    if query:
+        return search_results(request, tickets, query, show)
     cursor = decode_cursor(request.GET.get("after", ""))
     if cursor:
         moment, pk = cursor
@@ -112,6 +121,40 @@ def ticket_list(request):
         "next_cursor": next_cursor,
         "own_contact_id": own_contact_id(request.user),
     }
+    return render(request, "portal/ticket_list.html", context)
+
+
+def search_results(request, tickets, query: str, show: str):
+    """The customer's own visible tickets matching ``query``, public text only, best first."""
+    context: dict[str, Any] = {
+        "show": show,
+        "query": query,
+        "own_contact_id": own_contact_id(request.user),
+    }
+    offset = request.GET.get("from", "")
+    offset = min(int(offset), RANK_WINDOW) if offset.isdigit() else 0
+    try:
+        parsed = parse_query(query)
+        if parsed.ticket_number is not None:
+            ticket = tickets.filter(number=parsed.ticket_number).first()
+            if ticket is not None:
+                return redirect("portal:ticket", pk=ticket.pk)
+            raise QueryError(
+                _("There is no ticket #%(number)s you can see.") % {"number": parsed.ticket_number}
+            )
+        tickets = apply_query(request.user, tickets, parsed)
+        if parsed.include:
+            page = ranked_page(request.user, tickets, parsed, limit=PAGE_SIZE, offset=offset)
+            context |= {
+                "hits": page.hits,
+                "next_offset": offset + PAGE_SIZE if page.has_next else None,
+            }
+        else:
+            found = list(tickets.order_by("-updated_at", "-pk")[:PAGE_SIZE])
+            context["hits"] = [SearchHit(t, escape(t.subject), None) for t in found]
+    except QueryError as error:
+        context |= {"hits": [], "query_error": str(error)}
+    context["is_later_page"] = offset > 0
     return render(request, "portal/ticket_list.html", context)
 
 

@@ -45,6 +45,7 @@ from kefu.tickets.models import (
     TicketNumberCounter,
     TicketType,
 )
+from kefu.tickets.search import index_ticket
 
 MAX_TAGS = 30
 REASON_CUSTOMER_REPLIED = gettext_noop("The customer replied")
@@ -226,7 +227,7 @@ def _require_staff_writer(actor: User, ticket: Ticket) -> None:
 
 @transaction.atomic
 def create_ticket(
-    actor: User,
+    actor: User | None,
     *,
     subject: str,
     body: str,
@@ -239,15 +240,24 @@ def create_ticket(
     assignee: User | None = None,
     tags: Iterable[str] = (),
     attachments: Sequence[UploadedFile] = (),
+    author_contact: Contact | None = None,
+    message_id: str = "",
+    in_reply_to: str = "",
 ) -> Ticket:
     """Open a ticket with its first message.
 
     A customer opens tickets for themselves (``contact`` is their own); staff open them on a
-    customer's behalf (``contact`` required), e.g. to log a phone call.
+    customer's behalf (``contact`` required), e.g. to log a phone call. A channel (e-mail)
+    opens them for a customer without a login: ``actor=None`` and ``author_contact`` set;
+    ``message_id``/``in_reply_to`` keep the channel's threading identifiers.
     """
     subject = _validate_subject(subject)
     text, safe_html = _message_bodies(body, body_html)
-    if actor.role == Role.CUSTOMER:
+    if actor is None:
+        if author_contact is None:
+            raise ValueError("create_ticket without an actor needs author_contact")
+        contact = author_contact
+    elif actor.role == Role.CUSTOMER:
         own_contact = getattr(actor, "contact", None)
         if own_contact is None:
             raise BusinessRuleError(_("Your login is not linked to a customer record."))
@@ -307,11 +317,14 @@ def create_ticket(
         channel=channel,
         body_text=text,
         body_html=safe_html,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
     )
     _store_attachments(message, attachments)
     # Staff open tickets on a customer's behalf; the timeline names the customer.
-    on_behalf_of = str(contact) if actor.role != Role.CUSTOMER else ""
+    on_behalf_of = str(contact) if actor is not None and actor.role != Role.CUSTOMER else ""
     _record(ticket, actor, EventType.CREATED, message=message, new_value=on_behalf_of)
+    index_ticket(ticket)
     events.publish(events.TicketCreated(ticket=ticket, actor=actor, message=message))
     _notify_live(ticket, "ticket_created", group_id=group.pk)
     return ticket
@@ -322,10 +335,15 @@ CUSTOMER_CHANGEABLE_STATES = (State.CLOSED,)
 
 
 @transaction.atomic
-def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: Any) -> Ticket:
+def update_ticket(
+    actor: User | None, ticket: Ticket, *, reason: str = "", **changes: Any
+) -> Ticket:
     """Change ticket fields: ``subject``, ``state``, ``priority``, ``type`` (key), ``group``
     (Group), ``assignee`` (User or None) and ``tags`` (list of names). Unchanged values are
     ignored; each real change becomes one timeline row.
+
+    ``actor=None`` is the system (SLA escalation, routing): no permission check, and the
+    timeline shows "System"; only trusted code (tick functions, event handlers) passes it.
     """
     unknown = set(changes) - set(TRACKED_FIELDS)
     if unknown:
@@ -339,7 +357,9 @@ def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: A
         .get(pk=ticket.pk)
     )
 
-    if actor.role == Role.CUSTOMER:
+    if actor is None:
+        pass
+    elif actor.role == Role.CUSTOMER:
         if set(changes) - {"state"} or changes.get("state") not in CUSTOMER_CHANGEABLE_STATES:
             raise PermissionDenied(_("Customers can only close their tickets."))
     else:
@@ -374,8 +394,9 @@ def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: A
                 raise BusinessRuleError(
                     _("The group %(group)s is deactivated.") % {"group": new_group}, field="group"
                 )
-            allowed = workable_group_ids(actor)
-            if actor.role == Role.AGENT and allowed is not None and new_group.pk not in allowed:
+            allowed = workable_group_ids(actor) if actor is not None else None
+            is_agent = actor is not None and actor.role == Role.AGENT
+            if is_agent and allowed is not None and new_group.pk not in allowed:
                 raise PermissionDenied(
                     _("Agents move tickets only to groups they work in; ask a supervisor.")
                 )
@@ -427,6 +448,8 @@ def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: A
             reason=reason,
             is_internal=field not in CUSTOMER_VISIBLE_FIELDS,
         )
+    if "subject" in diff or "tags" in diff:
+        index_ticket(ticket)
     events.publish(events.TicketChanged(ticket=ticket, actor=actor, changes=diff))
     if "state" in diff:
         old_state, new_state = diff["state"]
@@ -435,7 +458,11 @@ def update_ticket(actor: User, ticket: Ticket, *, reason: str = "", **changes: A
                 ticket=ticket, actor=actor, old_state=old_state, new_state=new_state
             )
         )
-    if "assignee" in diff and ticket.assignee_id and ticket.assignee_id != actor.pk:
+    if (
+        "assignee" in diff
+        and ticket.assignee_id
+        and (actor is None or ticket.assignee_id != actor.pk)
+    ):
         publish_realtime(
             [user_group_name(ticket.assignee_id)],
             {"kind": "assigned", "ticket_id": ticket.pk, "number": ticket.number},
@@ -463,7 +490,7 @@ def _apply_state(ticket: Ticket, new_state: str) -> None:
 
 @transaction.atomic
 def add_message(
-    actor: User,
+    actor: User | None,
     ticket: Ticket,
     *,
     body: str,
@@ -471,24 +498,33 @@ def add_message(
     internal: bool = False,
     attachments: Sequence[UploadedFile] = (),
     channel: str | None = None,
+    author_contact: Contact | None = None,
+    message_id: str = "",
+    in_reply_to: str = "",
 ) -> Message:
     """Add a public reply or an internal note.
 
     A customer reply reopens a resolved (or waiting) ticket; an agent's first public reply stamps
-    ``first_response_at``. Internal notes are staff-only.
+    ``first_response_at``. Internal notes are staff-only. ``actor=None`` is the system (an
+    automatic message or an SLA note): never a response, never permission-checked.
+    ``actor=None`` with ``author_contact`` is a customer writing through a channel (e-mail)
+    without a login; ``message_id``/``in_reply_to`` keep the channel's threading identifiers.
     """
     ticket = Ticket.objects.select_for_update().select_related("contact", "group").get(pk=ticket.pk)
     text, safe_html = _message_bodies(body, body_html)
-    from_customer = actor.role == Role.CUSTOMER
+    from_customer = author_contact is not None or (
+        actor is not None and actor.role == Role.CUSTOMER
+    )
     if from_customer:
         if internal:
             raise PermissionDenied(_("Customers cannot write internal notes."))
         if ticket.state == State.CLOSED:
             raise BusinessRuleError(_("This ticket is closed; please open a new one."))
-    else:
+    elif actor is not None:
         _require_staff_writer(actor, ticket)
 
-    author_contact = getattr(actor, "contact", None) if from_customer else None
+    if author_contact is None and from_customer:
+        author_contact = getattr(actor, "contact", None)
     message = Message.objects.create(
         ticket=ticket,
         is_internal=internal,
@@ -497,6 +533,8 @@ def add_message(
         channel=channel or Channel.WEB,
         body_text=text,
         body_html=safe_html,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
     )
     _store_attachments(message, attachments)
     now = timezone.now()
@@ -509,7 +547,7 @@ def add_message(
     elif internal:
         _record(ticket, actor, EventType.NOTE_ADDED, message=message, is_internal=True)
     else:
-        if ticket.first_response_at is None:
+        if ticket.first_response_at is None and actor is not None:
             ticket.first_response_at = now
         if ticket.state == State.NEW:
             _apply_state(ticket, State.OPEN)
@@ -534,6 +572,7 @@ def add_message(
                 ticket=ticket, actor=actor, old_state=old_state, new_state=ticket.state
             )
         )
+    index_ticket(ticket)
     events.publish(events.MessageAdded(ticket=ticket, actor=actor, message=message))
     _notify_live(ticket, "message_added", message_id=message.pk, internal=internal)
     return message

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, DateTimeField, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +32,10 @@ SORT_COLUMNS = {
     "updated": "updated_at",
     "priority": "priority_weight",
     "number": "number",
+    "due": "sla_due_at",
 }
+# Tickets without a running SLA deadline sort after every real one.
+NO_DUE_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 SORT_CHOICES = [
     ("-updated", _("Updated, newest first")),
     ("updated", _("Updated, oldest first")),
@@ -40,19 +45,23 @@ SORT_CHOICES = [
     ("priority", _("Priority, least urgent first")),
     ("-number", _("Number, highest first")),
     ("number", _("Number, lowest first")),
+    ("due", _("SLA due time, soonest first")),
+    ("-due", _("SLA due time, latest first")),
 ]
 UNASSIGNED = "none"
 
 
 def with_priority_weight(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Priority as a number (urgent highest) so it can be sorted and compared in a keyset."""
+    """Priority as a number (urgent highest) and the nearest SLA due time (``sla_due_at``, from
+    the sla app's table) so both can be sorted and compared in a keyset."""
     weights = {Priority.URGENT: 4, Priority.HIGH: 3, Priority.MEDIUM: 2, Priority.LOW: 1}
     return tickets.annotate(
         priority_weight=Case(
             *(When(priority=value, then=Value(weight)) for value, weight in weights.items()),
             default=Value(0),
             output_field=IntegerField(),
-        )
+        ),
+        sla_due_at=Coalesce("sla__next_due_at", Value(NO_DUE_TIME, output_field=DateTimeField())),
     )
 
 
@@ -63,6 +72,14 @@ def _blank(label) -> list[tuple[str, Any]]:
 class TicketFilterForm(forms.Form):
     """The list's filters, sorting and cursor; invalid values are reported, never ignored."""
 
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _('Words, "a phrase", -word, #number')}
+        ),
+    )
     state = forms.ChoiceField(
         label=_("State"), required=False, choices=_blank(_("Any state")) + State.choices
     )

@@ -208,6 +208,11 @@ class Message(models.Model):
     body_html = models.TextField(_("HTML"), blank=True, help_text=_("Sanitised with nh3."))
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     customer_notified_at = models.DateTimeField(null=True, blank=True)
+    # E-mail threading: the RFC 5322 Message-ID of an inbound mail, or the one an outgoing reply
+    # was (or will be) sent with — stored before sending so a retried job reuses it.
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    delivery_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -252,6 +257,10 @@ class EventType(models.TextChoices):
     NOTE_ADDED = "note_added", _("Internal note added")
     CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
     REOPENED = "reopened", _("Reopened")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACHED = "sla_breached", _("SLA target breached")
+    ESCALATED = "escalated", _("Escalated")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
 
 
 # Fields whose changes customers see on their timeline; everything else is staff-only.
@@ -293,3 +302,26 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.type} {self.field}"
+
+
+class TicketSearchDocument(models.Model):
+    """A ticket's search terms (``kefu.search.tokens``), rewritten by ``kefu.tickets.search``.
+
+    The columns are what the full-text index covers (FTS5 table on SQLite, a ``tsvector`` column
+    with a GIN index on PostgreSQL; see ``kefu.search.backends``). Internal notes and tags have a
+    column of their own so that a customer's search, which only looks at the first two, can never
+    match on text the customer may not read.
+    """
+
+    ticket = models.OneToOneField(
+        Ticket, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    subject_terms = models.TextField(default="", help_text="Number and subject.")
+    public_terms = models.TextField(
+        default="", help_text="Public messages, customer and organisation."
+    )
+    staff_terms = models.TextField(default="", help_text="Internal notes and tags.")
+    indexed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"search document of ticket {self.ticket_id}"

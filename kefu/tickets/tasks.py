@@ -22,6 +22,11 @@ def send_reply_to_customer(message_id: int) -> str:
         )
         if message.customer_notified_at is not None or message.is_internal:
             return "already sent"
+        from kefu.tickets.outbound import deliver_by_channel
+
+        if deliver_by_channel(message):
+            Message.objects.filter(pk=message.pk).update(customer_notified_at=timezone.now())
+            return "sent by the ticket's channel"
         contact = message.ticket.contact
         if not contact.email:
             Message.objects.filter(pk=message.pk).update(customer_notified_at=timezone.now())
@@ -37,3 +42,19 @@ def send_reply_to_customer(message_id: int) -> str:
         email.send()
         Message.objects.filter(pk=message.pk).update(customer_notified_at=timezone.now())
     return "sent"
+
+
+@job
+def reindex_tickets(batch_size: int = 500) -> str:
+    """Rebuild the search documents, one batch per run; each run enqueues the next.
+
+    Resumable and idempotent: the checkpoint lives in the database, and indexing a batch twice
+    writes the same documents.
+    """
+    from kefu.tickets.search import reindex_next_batch
+
+    with transaction.atomic():
+        count = reindex_next_batch(batch_size)
+        if count:
+            reindex_tickets.enqueue(batch_size)
+    return f"indexed {count}" if count else "done"

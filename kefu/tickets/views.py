@@ -29,9 +29,12 @@ from kefu.accounts.models import Role, User
 from kefu.customers.access import get_contact_for_user, search_contacts, staff_console_view
 from kefu.customers.actions import find_or_create_contact
 from kefu.lib.errors import BusinessRuleError
+from kefu.search.query import QueryError
+from kefu.search.query import parse as parse_query
 from kefu.tickets.access import (
     can_work_ticket,
     get_attachment_for_user,
+    get_ticket_by_number_for_user,
     get_ticket_for_user,
     visible_messages,
 )
@@ -56,6 +59,7 @@ from kefu.tickets.models import (
     Ticket,
     TicketEvent,
 )
+from kefu.tickets.search import apply_query, ranked_page
 
 PAGE_SIZE = 25
 OTHER_TICKETS_SHOWN = 10
@@ -194,13 +198,74 @@ def ticket_list(request):
     elif form.is_bound:
         tickets = tickets.none()
     tickets = with_priority_weight(tickets).select_related(
-        "contact", "organization", "group", "assignee"
+        "contact", "organization", "group", "assignee", "sla"
     )
-    page = keyset_page(tickets, form.sort_order, request.GET.get("cursor", ""), PAGE_SIZE)
+    query = form.cleaned_data.get("q", "") if form.is_bound and form.is_valid() else ""
+    try:
+        page = search_list_page(request, tickets, query, form.sort_order)
+    except QueryError as error:
+        form.add_error("q", str(error))
+        page = Page(tickets=[], next_cursor=None, previous_cursor=None)
+    except JumpToTicket as jump:
+        return jump_response(request, jump.ticket)
     context = {"form": form, "page": page, "view": view, "views": LIST_VIEWS}
     if is_htmx(request):
         return render(request, "tickets/_ticket_table.html", context)
     return render_console(request, "tickets/list.html", context)
+
+
+SEARCH_CURSOR_SALT = "kefu.tickets.search-cursor"
+
+
+class JumpToTicket(Exception):  # noqa: N818 - a control-flow signal, not an error
+    def __init__(self, ticket: Ticket):
+        self.ticket = ticket
+
+
+def search_list_page(request, tickets: QuerySet[Ticket], query: str, sort: str) -> Page:
+    """The list page for a search box entry: ``#12345`` jumps (``JumpToTicket``), words are
+    ranked by relevance (the sort menu then does not apply), filters alone keep the sort."""
+    cursor_token = request.GET.get("cursor", "")
+    parsed = parse_query(query)
+    if parsed.ticket_number is not None:
+        try:
+            raise JumpToTicket(get_ticket_by_number_for_user(request.user, parsed.ticket_number))
+        except Http404:
+            raise QueryError(
+                _("There is no ticket #%(number)s you can see.") % {"number": parsed.ticket_number}
+            ) from None
+    tickets = apply_query(request.user, tickets, parsed)
+    if not parsed.include:
+        return keyset_page(tickets, sort, cursor_token, PAGE_SIZE)
+    offset = read_search_cursor(cursor_token, query)
+    found = ranked_page(request.user, tickets, parsed, limit=PAGE_SIZE, offset=offset)
+    for hit in found.hits:
+        hit.ticket.search_hit = hit  # type: ignore[attr-defined]
+    return Page(
+        tickets=found.tickets,
+        next_cursor=make_search_cursor(query, offset + PAGE_SIZE) if found.has_next else None,
+        previous_cursor=make_search_cursor(query, offset - PAGE_SIZE) if offset else None,
+    )
+
+
+def make_search_cursor(query: str, offset: int) -> str:
+    return signing.dumps([query, max(offset, 0)], salt=SEARCH_CURSOR_SALT, compress=True)
+
+
+def read_search_cursor(token: str, query: str) -> int:
+    """The offset a search cursor names; 0 for none, a forged one or another query's."""
+    try:
+        cursor_query, offset = signing.loads(token, salt=SEARCH_CURSOR_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return 0
+    return offset if cursor_query == query and isinstance(offset, int) else 0
+
+
+def jump_response(request, ticket: Ticket) -> HttpResponse:
+    url = reverse("tickets:detail", args=[ticket.pk])
+    if is_htmx(request):
+        return HttpResponse(headers={"HX-Redirect": url})
+    return redirect(url)
 
 
 # --- the ticket page ------------------------------------------------------------------------
@@ -214,6 +279,13 @@ FIELD_LABELS = {
     "group": gettext_lazy("group"),
     "assignee": gettext_lazy("assignee"),
     "tags": gettext_lazy("tags"),
+}
+# Timeline rows the SLA engine writes (warnings, breaches, escalations) name a target.
+SLA_TARGET_LABELS = {
+    "first_response": gettext_lazy("first response"),
+    "next_response": gettext_lazy("next response"),
+    "resolution": gettext_lazy("resolution"),
+    "acknowledgement": gettext_lazy("acknowledgement"),
 }
 VALUE_LABELS = {"state": dict(State.choices), "priority": dict(Priority.choices)}
 
@@ -230,7 +302,7 @@ class TimelineEntry:
 
 def event_entry(event: TicketEvent) -> TimelineEntry:
     """Translated labels: field names and state/priority values are stored as keys."""
-    labels = VALUE_LABELS.get(event.field, {})
+    labels = VALUE_LABELS.get(event.field, {}) if event.field else SLA_TARGET_LABELS
     return TimelineEntry(
         at=event.created_at,
         event=event,

@@ -16,8 +16,8 @@ def log_in(page, base_url, email, password):
     page.goto(base_url + "/accounts/login/")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("form.stack button[type=submit]")
 
 
 def test_agent_opens_a_demo_ticket_and_replies(chromium, live_kefu):
@@ -26,8 +26,8 @@ def test_agent_opens_a_demo_ticket_and_replies(chromium, live_kefu):
     try:
         log_in(page, live_kefu, *AGENT)
         assert page.url.rstrip("/").endswith("/tickets")
-        page.locator("table.tickets a[href^='/tickets/']").first.click()
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.locator("table.tickets a[href^='/tickets/']").first.click()
         assert re.search(r"/tickets/\d+/$", page.url)
         page.fill("#reply-form textarea[name=body]", "浏览器测试回复 browser reply 42")
         page.click("#reply-form button[value=reply]")
@@ -48,8 +48,8 @@ def test_customer_submits_in_the_portal_and_sees_the_agent_reply(chromium, live_
         customer.goto(live_kefu + "/portal/new/")
         customer.fill("input[name=subject]", "冰箱不制冷 fridge not cooling")
         customer.fill("textarea[name=body]", "昨天开始不制冷，型号 BCD-520。")
-        customer.click("form.portal-new button[type=submit]")
-        customer.wait_for_load_state("networkidle")
+        with customer.expect_navigation():
+            customer.click("form.portal-new button[type=submit]")
         match = re.search(r"/portal/(\d+)/$", customer.url)
         assert match, customer.url
         ticket_id = match.group(1)
@@ -79,12 +79,13 @@ def test_switching_to_chinese_shows_the_chinese_ui(chromium, live_kefu):
             chinese = translation.gettext("Log out")
         assert chinese != english, "the zh_Hans catalogue has no translation for 'Log out'"
         assert page.locator("header.topbar").get_by_text(english).count() == 1
-        page.select_option("form.langswitch select[name=language]", "zh-hans")
-        page.wait_for_load_state("networkidle")
+        # The switcher submits its form on change: wait for that navigation, not just idleness.
+        with page.expect_navigation():
+            page.select_option("form.langswitch select[name=language]", "zh-hans")
         assert page.locator("html").get_attribute("lang") == "zh-hans"
         assert page.locator("header.topbar").get_by_text(chinese).count() == 1
-        page.select_option("form.langswitch select[name=language]", "en")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.select_option("form.langswitch select[name=language]", "en")
         assert page.locator("html").get_attribute("lang") == "en"
     finally:
         context.close()

@@ -1,0 +1,238 @@
+"""``/channels/email``: the inbound webhook for raw mail, and mailbox management (admins only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+
+from kefu.accounts.models import Group
+from kefu.api.auth import current_user
+from kefu.api.errors import PayloadTooLarge
+from kefu.api.schemas import ERRORS, Ref, StrictSchema
+from kefu.intake.access import get_mailbox_for_user, mailboxes_for
+from kefu.intake.actions import ingest_email, save_mailbox
+from kefu.intake.models import Mailbox, Security
+
+router = Router(tags=["e-mail channel"])
+
+
+class TicketRef(Schema):
+    id: int
+    number: int
+
+
+class InboundOut(Schema):
+    outcome: str = Field(description="ticket_created, message_added, automatic, denied or failed.")
+    duplicate: bool = Field(
+        description="True when this mail was ingested before (same Message-ID)."
+    )
+    reason: str
+    ticket: TicketRef | None
+
+
+@router.post(
+    "/channels/email/inbound",
+    response={200: InboundOut, **ERRORS},
+    url_name="email_inbound",
+    summary="Ingest one raw e-mail (for MTA webhooks; administrators' tokens)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def inbound(request: HttpRequest):
+    user = current_user(request)
+    if not user.is_admin:
+        raise PermissionDenied(_("Only administrators' tokens may deliver mail."))
+    raw = request.body
+    if not raw.strip():
+        raise ValidationError({"body": _("Send one raw RFC 5322 message as the request body.")})
+    mailbox = None
+    address = request.GET.get("mailbox", "").strip()
+    if address:
+        mailbox = Mailbox.objects.filter(email_address__iexact=address).first()
+        if mailbox is None:
+            raise ValidationError(
+                {"mailbox": _("No mailbox has the address %(address)s.") % {"address": address}}
+            )
+    limit = settings.MAX_INBOUND_EMAIL_MB
+    if len(raw) > limit * 1024 * 1024:
+        raise PayloadTooLarge(
+            _("The e-mail is over the limit of %(limit)s MB.") % {"limit": limit}, field="body"
+        )
+    result = ingest_email(raw, mailbox)
+    record = result.inbound
+    ticket = record.ticket
+    return {
+        "outcome": record.outcome,
+        "duplicate": result.duplicate,
+        "reason": record.reason,
+        "ticket": {"id": ticket.pk, "number": ticket.number} if ticket else None,
+    }
+
+
+class MailboxIn(StrictSchema):
+    name: str | None = None
+    is_active: bool | None = None
+    email_address: str | None = None
+    from_name: str | None = None
+    imap_host: str | None = None
+    imap_port: int | None = None
+    imap_security: Security | None = None
+    imap_user: str | None = None
+    imap_password: str | None = Field(None, description="Write-only; omit to keep the stored one.")
+    imap_folder: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_security: Security | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = Field(None, description="Write-only; omit to keep the stored one.")
+    group: int | None = Field(None, description="The target group's id.")
+    allowed_senders: list[str] | None = None
+    denied_senders: list[str] | None = None
+    poll_interval_seconds: int | None = None
+
+
+class MailboxOut(Schema):
+    id: int
+    name: str
+    is_active: bool
+    email_address: str
+    from_name: str
+    imap_host: str
+    imap_port: int
+    imap_security: str
+    imap_user: str
+    imap_folder: str
+    has_imap_password: bool
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_user: str
+    has_smtp_password: bool
+    group: Ref | None
+    allowed_senders: list[str]
+    denied_senders: list[str]
+    poll_interval_seconds: int
+    next_fetch_at: datetime | None
+    last_fetch_at: datetime | None
+    last_error: str
+
+
+class MailboxList(Schema):
+    items: list[MailboxOut]
+
+
+def mailbox_data(mailbox: Mailbox) -> dict:
+    return {
+        **{
+            name: getattr(mailbox, name)
+            for name in (
+                "name",
+                "is_active",
+                "email_address",
+                "from_name",
+                "imap_host",
+                "imap_port",
+                "imap_security",
+                "imap_user",
+                "imap_folder",
+                "smtp_host",
+                "smtp_port",
+                "smtp_security",
+                "smtp_user",
+                "poll_interval_seconds",
+                "next_fetch_at",
+                "last_fetch_at",
+                "last_error",
+            )
+        },
+        "id": mailbox.pk,
+        "has_imap_password": bool(mailbox.imap_password_encrypted),
+        "has_smtp_password": bool(mailbox.smtp_password_encrypted),
+        "group": {"id": mailbox.group.pk, "name": mailbox.group.name} if mailbox.group else None,
+        "allowed_senders": mailbox.allowed_senders.split(),
+        "denied_senders": mailbox.denied_senders.split(),
+    }
+
+
+def _values(payload: MailboxIn) -> dict:
+    values = payload.model_dump(exclude_unset=True)
+    if "group" in values:
+        group_id = values["group"]
+        values["group"] = (
+            Group.objects.filter(pk=group_id, is_active=True).first() if group_id else None
+        )
+        if group_id and values["group"] is None:
+            raise ValidationError(
+                {"group": _("No active group has the id %(id)s.") % {"id": group_id}}
+            )
+    for name in ("allowed_senders", "denied_senders"):
+        if name in values:
+            values[name] = "\n".join(entry.strip() for entry in values[name] or [] if entry.strip())
+    for name in ("imap_security", "smtp_security"):
+        if values.get(name) is not None:
+            values[name] = str(
+                values[name].value if hasattr(values[name], "value") else values[name]
+            )
+    return {name: value for name, value in values.items() if value is not None or name == "group"}
+
+
+def _require_admin(request: HttpRequest):
+    user = current_user(request)
+    if not user.is_admin:
+        raise PermissionDenied(_("Only administrators manage mailboxes."))
+    return user
+
+
+@router.get(
+    "/channels/email/mailboxes",
+    response={200: MailboxList, **ERRORS},
+    url_name="list_mailboxes",
+    summary="List mailboxes (administrators)",
+)
+def list_mailboxes(request: HttpRequest):
+    user = _require_admin(request)
+    return {"items": [mailbox_data(mailbox) for mailbox in mailboxes_for(user)]}
+
+
+@router.post(
+    "/channels/email/mailboxes",
+    response={201: MailboxOut, **ERRORS},
+    url_name="create_mailbox",
+    summary="Add a mailbox (administrators)",
+)
+def create_mailbox(request: HttpRequest, payload: MailboxIn):
+    user = _require_admin(request)
+    mailbox = save_mailbox(user, None, **_values(payload))
+    return 201, mailbox_data(mailbox)
+
+
+@router.get(
+    "/channels/email/mailboxes/{int:mailbox_id}",
+    response={200: MailboxOut, **ERRORS},
+    url_name="get_mailbox",
+    summary="One mailbox (administrators)",
+)
+def get_mailbox(request: HttpRequest, mailbox_id: int):
+    return mailbox_data(get_mailbox_for_user(current_user(request), mailbox_id))
+
+
+@router.patch(
+    "/channels/email/mailboxes/{int:mailbox_id}",
+    response={200: MailboxOut, **ERRORS},
+    url_name="update_mailbox",
+    summary="Change a mailbox (administrators; passwords are write-only)",
+)
+def update_mailbox(request: HttpRequest, mailbox_id: int, payload: MailboxIn):
+    user = current_user(request)
+    mailbox = get_mailbox_for_user(user, mailbox_id)
+    mailbox = save_mailbox(user, mailbox, **_values(payload))
+    return mailbox_data(mailbox)

@@ -1,0 +1,20 @@
+"""Fetching mailboxes for a user: administrators only; for anyone else a mailbox does not exist."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from kefu.intake.models import Mailbox
+
+
+def mailboxes_for(user):
+    if not (user.is_authenticated and user.is_active and user.is_admin):
+        return Mailbox.objects.none()
+    return Mailbox.objects.select_related("group")
+
+
+def get_mailbox_for_user(user, pk) -> Mailbox:
+    try:
+        return mailboxes_for(user).get(pk=pk)
+    except (Mailbox.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such mailbox") from None

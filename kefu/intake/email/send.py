@@ -1,0 +1,86 @@
+"""Agent replies to e-mail tickets: out through the ticket's mailbox, threaded, exactly once.
+
+Registered with ``kefu.tickets.outbound`` so the tickets app's ``send_reply_to_customer`` job
+hands e-mail tickets to the mailbox they came from. The Message-ID is derived from the message's
+primary key and stored before sending, so a retried job sends the very same mail (receivers
+and our own threading de-duplicate by it).
+"""
+
+from __future__ import annotations
+
+from django.core.mail import EmailMultiAlternatives
+
+from kefu.lib.mail import make_message
+
+
+def outgoing_message_id(message, mailbox) -> str:
+    domain = mailbox.email_address.rsplit("@", 1)[-1]
+    return f"<kefu.{message.pk}.{message.ticket.number}@{domain}>"
+
+
+def deliver_email_reply(message) -> bool:
+    """Send ``message`` (a public agent reply) by e-mail when its ticket came by e-mail."""
+    from kefu.intake.models import InboundEmail, Outcome, TicketParticipant
+    from kefu.tickets.models import Channel, Message
+
+    ticket = message.ticket
+    if ticket.channel != Channel.EMAIL or message.is_internal:
+        return False
+    inbound = (
+        InboundEmail.objects.filter(
+            ticket=ticket,
+            mailbox__isnull=False,
+            mailbox__is_active=True,
+            outcome__in=(Outcome.TICKET_CREATED, Outcome.MESSAGE_ADDED),
+        )
+        .select_related("mailbox")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    contact = ticket.contact
+    if inbound is None or not contact.email:
+        return False
+    mailbox = inbound.mailbox
+    assert mailbox is not None  # noqa: S101 - filtered on mailbox__isnull=False
+
+    if not message.message_id:
+        message.message_id = outgoing_message_id(message, mailbox)
+        Message.objects.filter(pk=message.pk).update(message_id=message.message_id)
+    thread = list(
+        ticket.messages.filter(is_internal=False)
+        .exclude(message_id="")
+        .exclude(pk=message.pk)
+        .order_by("created_at", "pk")
+        .values_list("message_id", "author_contact_id")
+    )
+    customer_ids = [message_id for message_id, author in thread if author is not None]
+    in_reply_to = customer_ids[-1] if customer_ids else None
+    references = [message_id for message_id, _author in thread][-20:]
+
+    ours = mailbox.email_address.lower()
+    cc = [
+        address
+        for address in TicketParticipant.objects.filter(ticket=ticket, contact__is_active=True)
+        .exclude(contact__email__isnull=True)
+        .values_list("contact__email", flat=True)
+        if address and address.lower() not in (ours, contact.email.lower())
+    ]
+    email: EmailMultiAlternatives = make_message(
+        "ticket_reply",
+        {"ticket": ticket, "message": message, "contact": contact},
+        to=[contact.email],
+        language=contact.language or None,
+        message_id=message.message_id,
+        in_reply_to=in_reply_to,
+        references=references or None,
+    )
+    email.from_email = mailbox.from_header
+    email.cc = cc
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as handle:
+            email.attach(attachment.filename, handle.read(), attachment.content_type)
+    from kefu.intake.email.smtp import smtp_connection
+
+    email.connection = smtp_connection(mailbox)
+    email.send()
+    return True

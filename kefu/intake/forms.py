@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kefu.accounts.models import Group
+from kefu.intake.models import Mailbox
+
+
+class MailboxForm(forms.ModelForm):
+    imap_password = forms.CharField(
+        label=_("IMAP password"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Often an app password or authorisation code; leave empty to keep it."),
+    )
+    smtp_password = forms.CharField(
+        label=_("SMTP password"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the stored one."),
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "name",
+            "email_address",
+            "from_name",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "imap_user",
+            "imap_folder",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_user",
+            "group",
+            "allowed_senders",
+            "denied_senders",
+            "poll_interval_seconds",
+            "is_active",
+        ]
+        widgets = {
+            "allowed_senders": forms.Textarea(attrs={"rows": 3}),
+            "denied_senders": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = Group.objects.filter(is_active=True)

@@ -1,0 +1,212 @@
+"""Inbound channels: e-mail mailboxes, every inbound mail received, and ticket participants."""
+
+from __future__ import annotations
+
+from email.utils import formataddr
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kefu.accounts.models import Group
+from kefu.customers.models import Contact
+from kefu.tickets.models import Message, Ticket
+
+
+def _fernet() -> Fernet:
+    return Fernet(settings.ENCRYPTION_KEY.encode())
+
+
+def encrypt_secret(value: str) -> str:
+    return _fernet().encrypt(value.encode()).decode() if value else ""
+
+
+def decrypt_secret(token: str) -> str:
+    """The plain secret; empty when unset or when the encryption key changed (re-enter it)."""
+    if not token:
+        return ""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        return ""
+
+
+class Security(models.TextChoices):
+    SSL = "ssl", _("SSL/TLS (implicit, port 993 / 465)")
+    STARTTLS = "starttls", _("STARTTLS (port 143 / 587)")
+    NONE = "none", _("None (loopback or trusted network only)")
+
+
+class Mailbox(models.Model):
+    """One support address: fetched over IMAP, answered through its own SMTP account.
+
+    Providers such as Tencent Exmail, 163, Aliyun and Microsoft 365 reject a From address that
+    differs from the logged-in account, so each mailbox sends as itself.
+    """
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    email_address = models.EmailField(_("address"), unique=True)
+    from_name = models.CharField(_("sender name"), max_length=120, blank=True)
+    imap_host = models.CharField(_("IMAP host"), max_length=255)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_security = models.CharField(
+        _("IMAP security"), max_length=10, choices=Security.choices, default=Security.SSL
+    )
+    imap_user = models.CharField(_("IMAP user"), max_length=255)
+    imap_password_encrypted = models.TextField(blank=True)
+    imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
+    smtp_host = models.CharField(_("SMTP host"), max_length=255)
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), default=465)
+    smtp_security = models.CharField(
+        _("SMTP security"), max_length=10, choices=Security.choices, default=Security.SSL
+    )
+    smtp_user = models.CharField(_("SMTP user"), max_length=255, blank=True)
+    smtp_password_encrypted = models.TextField(blank=True)
+    group = models.ForeignKey(
+        Group,
+        verbose_name=_("target group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mailboxes",
+        help_text=_("New tickets from this mailbox go to this group (default group if empty)."),
+    )
+    allowed_senders = models.TextField(
+        _("allowed senders"),
+        blank=True,
+        help_text=_("One address or @domain per line; when set, only these open tickets."),
+    )
+    denied_senders = models.TextField(
+        _("denied senders"),
+        blank=True,
+        help_text=_("One address or @domain per line; their mail is recorded, never ticketed."),
+    )
+    poll_interval_seconds = models.PositiveIntegerField(_("poll interval (seconds)"), default=120)
+    next_fetch_at = models.DateTimeField(null=True, blank=True)
+    last_fetch_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+        indexes = [
+            # The tick's "which mailboxes are due" query.
+            models.Index(
+                fields=["next_fetch_at"],
+                name="mailbox_due",
+                condition=models.Q(is_active=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email_address}>"
+
+    @property
+    def imap_password(self) -> str:
+        return decrypt_secret(self.imap_password_encrypted)
+
+    @imap_password.setter
+    def imap_password(self, value: str) -> None:
+        self.imap_password_encrypted = encrypt_secret(value)
+
+    @property
+    def smtp_password(self) -> str:
+        return decrypt_secret(self.smtp_password_encrypted)
+
+    @smtp_password.setter
+    def smtp_password(self, value: str) -> None:
+        self.smtp_password_encrypted = encrypt_secret(value)
+
+    @property
+    def from_header(self) -> str:
+        return (
+            formataddr((self.from_name, self.email_address))
+            if self.from_name
+            else (self.email_address)
+        )
+
+    def sender_rule(self, address: str) -> str:
+        """``"deny"``, ``"allow"`` or ``""`` (no rule) for a sender address."""
+        address = address.lower()
+        domain = "@" + address.rsplit("@", 1)[-1]
+
+        def matches(rules: str) -> bool:
+            entries = {line.strip().lower() for line in rules.splitlines() if line.strip()}
+            return address in entries or domain in entries
+
+        if matches(self.denied_senders):
+            return "deny"
+        if self.allowed_senders.strip() and not matches(self.allowed_senders):
+            return "deny"
+        return "allow" if self.allowed_senders.strip() else ""
+
+
+class Outcome(models.TextChoices):
+    TICKET_CREATED = "ticket_created", _("Opened a ticket")
+    MESSAGE_ADDED = "message_added", _("Added to a ticket")
+    AUTOMATIC = "automatic", _("Automatic mail (not ticketed)")
+    DENIED = "denied", _("Sender not allowed")
+    FAILED = "failed", _("Failed")
+
+
+class InboundEmail(models.Model):
+    """Every mail that reached an ingest, whatever became of it — the de-duplication record.
+
+    ``dedup_key`` is the Message-ID, or ``sha256:<hash of the raw bytes>`` when there is none; its
+    unique constraint makes a second ingest of the same mail (fetched twice, the worker killed
+    half-way) a no-op even when two ingests race.
+    """
+
+    mailbox = models.ForeignKey(
+        Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_emails"
+    )
+    dedup_key = models.CharField(max_length=255, unique=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    from_email = models.CharField(max_length=255, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=20, default="normal")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    reason = models.TextField(blank=True)
+    is_permanent_failure = models.BooleanField(default=False)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_emails"
+    )
+    ticket_message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raw = models.FileField(upload_to="inbound/%Y/%m", max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("inbound e-mail")
+        verbose_name_plural = _("inbound e-mails")
+        indexes = [models.Index(fields=["ticket", "-created_at"], name="inbound_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.from_email}: {self.subject} ({self.outcome})"
+
+
+class TicketParticipant(models.Model):
+    """Someone besides the ticket's contact in the conversation (Cc'd on a customer's mail);
+    they may thread into the ticket by its number and receive its replies in Cc."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="participants")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="ticket_participations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "contact"], name="one_participation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} on {self.ticket_id}"

@@ -1,0 +1,311 @@
+"""End to end against real servers on loopback: Dovecot (IMAP) and an aiosmtpd SMTP listener.
+
+Dovecot runs from its own configuration in a temporary directory (passwd-file user, Maildir,
+no TLS); CI installs ``dovecot-imapd`` and runs these with KEFU_REQUIRE_ALL=1.
+"""
+
+from __future__ import annotations
+
+import email
+import imaplib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from email import policy
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from kefu.conftest import skip_or_fail
+from kefu.intake.models import InboundEmail, Outcome
+from kefu.intake.tests.conftest import build_mail
+from kefu.lib.jobs import run_pending_jobs
+from kefu.lib.tick import run_tick_once
+from kefu.tickets.actions import add_message
+from kefu.tickets.models import Message, Ticket
+
+DOVECOT = "/usr/sbin/dovecot"
+USER, PASSWORD = "support", "dovecot-test-pw"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Dovecot:
+    def __init__(self, root: Path, port: int, uid: int, gid: int):
+        self.root, self.port, self.uid, self.gid = root, port, uid, gid
+        self.maildir = root / "mail" / USER
+
+    def drop(self, raw: bytes) -> None:
+        """Deliver a message the way an MTA does: write to tmp/, rename into new/."""
+        name = f"{time.time():.6f}.{uuid4().hex}.kefu-test"
+        temporary = self.maildir / "tmp" / name
+        temporary.write_bytes(raw)
+        os.chown(temporary, self.uid, self.gid)
+        temporary.rename(self.maildir / "new" / name)
+
+    def unseen(self) -> int:
+        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        try:
+            client.login(USER, PASSWORD)
+            client.select("INBOX")
+            _status, data = client.uid("SEARCH", "UNSEEN")
+            return len((data[0] or b"").split())
+        finally:
+            client.logout()
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    if not os.path.exists(DOVECOT):
+        skip_or_fail("dovecot not installed (apt-get install dovecot-imapd)")
+    if os.geteuid() != 0:
+        skip_or_fail("the Dovecot test fixture runs Dovecot as root (as CI does)")
+    try:
+        mail_user = pwd.getpwnam("dovecot")
+        login_user = pwd.getpwnam("dovenull")
+    except KeyError:
+        skip_or_fail("the dovecot / dovenull system users are missing")
+    # Not pytest's tmp_path: its 0700 parents would keep Dovecot's unprivileged processes out.
+    root = Path(tempfile.mkdtemp(prefix="kefu-dovecot-", dir="/tmp"))
+    root.chmod(0o755)
+    port = _free_port()
+    server = Dovecot(root, port, mail_user.pw_uid, mail_user.pw_gid)
+    for sub in ("cur", "new", "tmp"):
+        (server.maildir / sub).mkdir(parents=True)
+    for path in (root / "mail", server.maildir, *server.maildir.iterdir()):
+        os.chown(path, mail_user.pw_uid, mail_user.pw_gid)
+    (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+    (root / "dovecot.conf").write_text(
+        f"""
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+mail_location = maildir:{root}/mail/%u
+default_internal_user = {mail_user.pw_name}
+default_internal_group = {mail_user.pw_name}
+default_login_user = {login_user.pw_name}
+first_valid_uid = 1
+mail_uid = {mail_user.pw_uid}
+mail_gid = {mail_user.pw_gid}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/users
+}}
+userdb {{
+  driver = static
+  args = uid={mail_user.pw_uid} gid={mail_user.pw_gid} home={root}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+    )
+    subprocess.run([DOVECOT, "-c", str(root / "dovecot.conf")], check=True, timeout=30)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    log = (root / "dovecot.log").read_text(errors="replace")
+                    pytest.fail(f"Dovecot did not start:\n{log[-2000:]}")
+                time.sleep(0.1)
+        yield server
+    finally:
+        pid_file = root / "run" / "master.pid"
+        if pid_file.exists():
+            pid = int(pid_file.read_text().strip())
+            try:
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(100):
+                    os.kill(pid, 0)
+                    time.sleep(0.05)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class Captured:
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_listener():
+    from aiosmtpd.controller import Controller
+
+    handler = Captured()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        yield controller.port, handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def live_mailbox(cast, dovecot, smtp_listener):
+    from kefu.intake.actions import save_mailbox
+
+    # Earlier tests in this module may have left mail behind; start from an empty Maildir.
+    for sub in ("cur", "new"):
+        for path in (dovecot.maildir / sub).iterdir():
+            path.unlink()
+    return save_mailbox(
+        cast.admin,
+        name="Support",
+        email_address="support@kefu.example",
+        from_name="Kefu 客服",
+        imap_host="127.0.0.1",
+        imap_port=dovecot.port,
+        imap_security="none",
+        imap_user=USER,
+        imap_password=PASSWORD,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_listener[0],
+        smtp_security="none",
+        group=cast.cs,
+    )
+
+
+def poll(mailbox) -> None:
+    """What ``kefu tick`` and the worker do: claim the due mailbox, run the fetch job."""
+    type(mailbox).objects.filter(pk=mailbox.pk).update(next_fetch_at=None)
+    assert run_tick_once()["mailboxes"] == 1
+    run_pending_jobs()
+
+
+def test_mail_becomes_a_ticket_and_the_conversation_threads_both_ways(
+    cast, dovecot, smtp_listener, live_mailbox
+):
+    _port, captured = smtp_listener
+    dovecot.drop(
+        build_mail(
+            sender="Li Lei <li.lei@customer.example>",
+            cc="Han Meimei <han@customer.example>",
+            message_id="<first@customer.example>",
+        )
+    )
+    poll(live_mailbox)
+    ticket = Ticket.objects.get()
+    assert ticket.contact.email == "li.lei@customer.example" and ticket.group == cast.cs
+    assert dovecot.unseen() == 0  # marked seen once the ticket was committed
+
+    reply = add_message(cast.agent, ticket, body="请重启打印机。")
+    run_pending_jobs()
+    [sent] = captured.messages
+    reply.refresh_from_db()
+    assert sent["Message-ID"] == reply.message_id and reply.customer_notified_at
+    assert sent["In-Reply-To"] == "<first@customer.example>"
+    assert "<first@customer.example>" in sent["References"]
+    assert f"[#{ticket.number}]" in sent["Subject"]
+    assert "support@kefu.example" in sent["From"]
+    assert sent["To"] == "li.lei@customer.example" and sent["Cc"] == "han@customer.example"
+    assert sorted(captured.envelopes[0][1]) == ["han@customer.example", "li.lei@customer.example"]
+
+    run_pending_jobs()  # a retried or duplicate job sends nothing more
+    assert len(captured.messages) == 1
+
+    dovecot.drop(
+        build_mail(
+            subject=f"Re: {sent['Subject']}", in_reply_to=reply.message_id, body="好了，谢谢"
+        )
+    )
+    poll(live_mailbox)
+    assert Ticket.objects.count() == 1
+    assert ticket.messages.filter(author_contact__isnull=False).count() == 2
+
+
+def test_strangers_automatic_mail_duplicates_and_broken_mail(
+    cast, dovecot, smtp_listener, live_mailbox
+):
+    _port, captured = smtp_listener
+    dovecot.drop(build_mail(message_id="<origin@customer.example>"))
+    poll(live_mailbox)
+    ticket = Ticket.objects.get()
+
+    duplicate = build_mail(sender="x@customer.example", message_id="<twice@customer.example>")
+    dovecot.drop(duplicate)
+    dovecot.drop(duplicate)
+    dovecot.drop(build_mail(sender="mallory@evil.example", subject=f"[#{ticket.number}] hi"))
+    dovecot.drop(
+        build_mail(
+            sender="li.lei@customer.example",
+            subject="Automatic reply: out of office",
+            headers={"Auto-Submitted": "auto-replied"},
+            in_reply_to="<origin@customer.example>",
+        )
+    )
+    dovecot.drop((Path(__file__).parent / "fixtures" / "malformed.eml").read_bytes())
+    poll(live_mailbox)
+
+    assert Message.objects.filter(message_id="<twice@customer.example>").count() == 1
+    stranger = Ticket.objects.get(contact__email="mallory@evil.example")
+    assert stranger != ticket
+    assert InboundEmail.objects.get(outcome=Outcome.AUTOMATIC).kind == "auto_reply"
+    assert ticket.messages.count() == 1  # the auto-reply did not land on the ticket
+    broken = Ticket.objects.get(contact__email="dave@example.org")
+    assert broken.messages.get().attachments.filter(filename="original.eml").exists()
+    assert dovecot.unseen() == 0
+    assert captured.messages == []  # nothing automatic was answered
+
+
+def test_a_worker_killed_after_the_commit_and_before_marking_seen_makes_one_ticket(
+    cast, dovecot, live_mailbox, monkeypatch
+):
+    from kefu.intake.email import imap
+
+    dovecot.drop(build_mail(message_id="<crash@customer.example>"))
+
+    def killed(client, uid):
+        raise OSError("worker killed")
+
+    monkeypatch.setattr(imap, "mark_seen", killed)
+    poll(live_mailbox)
+    assert dovecot.unseen() == 1 and Ticket.objects.count() == 1
+    monkeypatch.undo()
+    poll(live_mailbox)
+    assert dovecot.unseen() == 0 and Ticket.objects.count() == 1
+
+
+def test_a_wrong_password_is_a_clear_error_on_the_mailbox(cast, dovecot, live_mailbox):
+    from kefu.intake.actions import save_mailbox
+    from kefu.intake.email.check import check_connection
+
+    save_mailbox(cast.admin, live_mailbox, imap_password="wrong")
+    live_mailbox.refresh_from_db()
+    [problem] = check_connection(live_mailbox)
+    assert "IMAP login as support refused" in problem
+    poll(live_mailbox)
+    live_mailbox.refresh_from_db()
+    assert "refused" in live_mailbox.last_error

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from kefu.intake import views
+
+app_name = "intake"
+
+urlpatterns = [
+    path("mailboxes/", views.mailbox_list, name="mailboxes"),
+    path("mailboxes/new/", views.mailbox_edit, name="mailbox_new"),
+    path("mailboxes/<int:pk>/", views.mailbox_edit, name="mailbox_edit"),
+    path("mailboxes/<int:pk>/test/", views.mailbox_test, name="mailbox_test"),
+]
