@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 
 from kefu.accounts.models import User
 from kefu.sla.models import TicketSLA
-from kefu.tickets.models import Ticket
+from kefu.tickets.models import PRIORITY_RANK, Priority, Ticket
 
 GROUPINGS = {
     "priority": "ticket__priority",
@@ -27,6 +27,7 @@ class ComplianceRow:
     first_response_measured: int
     resolution_met: int
     resolution_measured: int
+    label: str = ""
 
     @staticmethod
     def _percent(met: int, measured: int) -> float | None:
@@ -69,9 +70,10 @@ def compliance_rows(
         )
         .order_by(column)
     )
-    return [
+    result = [
         ComplianceRow(
             key=row[column],
+            label=_row_label(by, row[column]),
             tickets=row["tickets"],
             first_response_met=row["first_response_met"],
             first_response_measured=row["first_response_measured"],
@@ -80,3 +82,15 @@ def compliance_rows(
         )
         for row in rows
     ]
+    if by == "priority":
+        # Urgent first, as everywhere else, not in alphabetical order of the stored values.
+        result.sort(key=lambda row: PRIORITY_RANK.get(row.key, len(PRIORITY_RANK)))
+    return result
+
+
+def _row_label(by: str, key: str | None) -> str:
+    if key is None:
+        return ""
+    if by == "priority" and key in Priority.values:
+        return str(Priority(key).label)
+    return key

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -263,3 +263,15 @@ def test_readyz_warns_about_missing_holiday_data(client, db):
         body = client.get("/readyz").json()
     assert body["status"] == "ok"
     assert any("China working hours" in w and "2027" in w for w in body["warnings"])
+
+
+def test_compliance_by_priority_shows_labels_urgent_first(cast, make_ticket):
+    from kefu.sla.compliance import compliance_rows
+
+    with time_machine.travel(NOW, tick=False):
+        for priority in ("low", "urgent", "high"):
+            ticket = make_ticket(priority=priority)
+            add_message(cast.agent, ticket, body="On it")
+        rows = compliance_rows(cast.supervisor, since=NOW - timedelta(days=1), by="priority")
+    assert [row.key for row in rows] == ["urgent", "high", "low"]
+    assert [row.label for row in rows] == ["Urgent", "High", "Low"]
