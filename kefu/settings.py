@@ -246,6 +246,7 @@ TICKET_NUMBER_START = env_int("KEFU_TICKET_NUMBER_START", 10001)
 # ticket is closed, it opens a new ticket that refers to the old one.
 REOPEN_WINDOW_DAYS = env_int("KEFU_REOPEN_WINDOW_DAYS", 14)
 MAX_INBOUND_EMAIL_MB = env_int("KEFU_MAX_INBOUND_EMAIL_MB", 30)
+AUTO_MAIL_PER_ADDRESS_PER_HOUR = env_int("KEFU_AUTO_MAIL_PER_ADDRESS_PER_HOUR", 3)
 
 LOGGING = {
     "version": 1,

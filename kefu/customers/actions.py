@@ -213,3 +213,21 @@ def create_customer_user(
     contact.organization = contact.organization or organization
     contact.save(update_fields=["user", "organization"])
     return user
+
+
+def flag_email_bounced(contact: Contact, reason: str) -> None:
+    """Record that mail to the contact's address bounced permanently (the system's act: a
+    bounce came back), so replies stop being sent to it until the address works again."""
+    from django.utils import timezone
+
+    Contact.objects.filter(pk=contact.pk).update(
+        email_bounced_at=timezone.now(), email_bounce_reason=reason[:2000]
+    )
+
+
+def clear_email_bounce(contact: Contact) -> None:
+    """The address works again (its owner wrote to us from it, or it was changed)."""
+    if contact.email_bounced_at is not None:
+        Contact.objects.filter(pk=contact.pk).update(email_bounced_at=None, email_bounce_reason="")
+        contact.email_bounced_at = None
+        contact.email_bounce_reason = ""

@@ -66,6 +66,9 @@ class Contact(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Set when mail to ``email`` bounced permanently; replies to a flagged address are not sent.
+    email_bounced_at = models.DateTimeField(_("e-mail bounced"), null=True, blank=True)
+    email_bounce_reason = models.TextField(_("bounce reason"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContactQuerySet.as_manager()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from kefu.intake.models import Mailbox
+from kefu.intake.models import InboundEmail, Mailbox, Outcome
 
 
 def mailboxes_for(user):
@@ -18,3 +18,12 @@ def get_mailbox_for_user(user, pk) -> Mailbox:
         return mailboxes_for(user).get(pk=pk)
     except (Mailbox.DoesNotExist, ValueError, TypeError):
         raise Http404("No such mailbox") from None
+
+
+def get_failed_email_for_user(user, pk) -> InboundEmail:
+    if not (user.is_authenticated and user.is_active and user.is_admin):
+        raise Http404("No such mail")
+    try:
+        return InboundEmail.objects.select_related("mailbox").get(pk=pk, outcome=Outcome.FAILED)
+    except (InboundEmail.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such mail") from None

@@ -22,12 +22,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.models import Role, User
-from kefu.customers.actions import find_or_create_contact
+from kefu.accounts.models import Group, Role, User
+from kefu.customers.actions import clear_email_bounce, find_or_create_contact, flag_email_bounced
 from kefu.customers.models import Contact
 from kefu.intake.email.classify import classify
 from kefu.intake.email.parse import ParsedEmail, parse_email
-from kefu.intake.models import InboundEmail, Mailbox, Outcome, TicketParticipant
+from kefu.intake.models import (
+    AutoMailKind,
+    AutoMailStatus,
+    AutomaticMail,
+    GroupMailSettings,
+    InboundEmail,
+    Mailbox,
+    Outcome,
+    TicketParticipant,
+)
+from kefu.lib.errors import BusinessRuleError
+from kefu.tickets import events
 from kefu.tickets.access import can_work_ticket
 from kefu.tickets.actions import UploadedFile, add_message, create_ticket, validate_upload
 from kefu.tickets.models import Channel, Message, State, Ticket
@@ -52,12 +63,16 @@ class IngestResult:
         return self.inbound.ticket
 
 
-def ingest_email(raw: bytes, mailbox: Mailbox | None = None) -> IngestResult:
+def ingest_email(
+    raw: bytes, mailbox: Mailbox | None = None, *, replacing: InboundEmail | None = None
+) -> IngestResult:
     """Turn one raw message into a ticket, a message on a ticket, or a recorded non-ticket.
 
     Idempotent: the same Message-ID (or, without one, the same bytes) is ingested once; a second
     call returns the first record with ``duplicate=True``. Commits before returning, so a caller
-    may mark the mail seen on the server as soon as this returns.
+    may mark the mail seen on the server as soon as this returns. ``replacing`` is a failed
+    record being retried: it is removed in the same transaction as the new ingest commits, or
+    kept (with the new reason) when the retry fails again.
     """
     digest = hashlib.sha256(raw).hexdigest()
     if len(raw) > settings.MAX_INBOUND_EMAIL_MB * 1024 * 1024:
@@ -65,27 +80,38 @@ def ingest_email(raw: bytes, mailbox: Mailbox | None = None) -> IngestResult:
             "size": round(len(raw) / 1024 / 1024, 1),
             "limit": settings.MAX_INBOUND_EMAIL_MB,
         }
-        return _record_failure(raw, mailbox, f"sha256:{digest}", ParsedEmail(), reason)
+        return _record_failure(raw, mailbox, f"sha256:{digest}", ParsedEmail(), reason, replacing)
     parsed = parse_email(raw)
     dedup_key = (parsed.message_id or f"sha256:{digest}")[:255]
     existing = InboundEmail.objects.filter(dedup_key=dedup_key).first()
-    if existing is not None:
+    if existing is not None and (replacing is None or existing.pk != replacing.pk):
         return IngestResult(existing, duplicate=True)
     try:
         with transaction.atomic():
+            if replacing is not None:
+                _discard(replacing)
             return IngestResult(_ingest(raw, parsed, dedup_key, mailbox))
     except IntegrityError:
         # A concurrent ingest of the same mail won the unique dedup_key.
         existing = InboundEmail.objects.filter(dedup_key=dedup_key).first()
-        if existing is not None:
+        if existing is not None and (replacing is None or existing.pk != replacing.pk):
             return IngestResult(existing, duplicate=True)
         logger.exception("ingest failed for %s", dedup_key)
-        return _record_failure(raw, mailbox, dedup_key, parsed, _("Database error."))
+        return _record_failure(raw, mailbox, dedup_key, parsed, _("Database error."), replacing)
     except (ValidationError, PermissionDenied) as error:
-        return _record_failure(raw, mailbox, dedup_key, parsed, _describe(error))
+        return _record_failure(raw, mailbox, dedup_key, parsed, _describe(error), replacing)
     except Exception as error:  # never let one bad mail stop a mailbox
         logger.exception("ingest failed for %s", dedup_key)
-        return _record_failure(raw, mailbox, dedup_key, parsed, f"{type(error).__name__}: {error}")
+        reason = f"{type(error).__name__}: {error}"
+        return _record_failure(raw, mailbox, dedup_key, parsed, reason, replacing)
+
+
+def _discard(inbound: InboundEmail) -> None:
+    """Remove a failed record whose mail is being ingested again; its file goes on commit."""
+    name, storage = inbound.raw.name, inbound.raw.storage
+    InboundEmail.objects.filter(pk=inbound.pk).delete()
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 def _describe(error: Exception) -> str:
@@ -95,8 +121,18 @@ def _describe(error: Exception) -> str:
 
 
 def _record_failure(
-    raw: bytes, mailbox: Mailbox | None, dedup_key: str, parsed: ParsedEmail, reason: str
+    raw: bytes,
+    mailbox: Mailbox | None,
+    dedup_key: str,
+    parsed: ParsedEmail,
+    reason: str,
+    replacing: InboundEmail | None = None,
 ) -> IngestResult:
+    if replacing is not None and InboundEmail.objects.filter(pk=replacing.pk).exists():
+        # A retry that failed again keeps its record and raw source, with the fresh reason.
+        InboundEmail.objects.filter(pk=replacing.pk).update(reason=reason)
+        replacing.reason = reason
+        return IngestResult(replacing)
     with transaction.atomic():
         inbound, created = InboundEmail.objects.get_or_create(
             dedup_key=dedup_key,
@@ -137,6 +173,8 @@ def _ingest(raw: bytes, parsed: ParsedEmail, dedup_key: str, mailbox: Mailbox | 
         inbound.is_permanent_failure = classification.permanent
         inbound.ticket = _ticket_of_returned_mail(parsed)
         inbound.save()
+        if inbound.ticket is not None and classification.kind == "bounce":
+            _record_bounce(inbound.ticket, parsed, classification.permanent)
         return inbound
     if (
         mailbox is not None
@@ -174,6 +212,7 @@ def _ingest(raw: bytes, parsed: ParsedEmail, dedup_key: str, mailbox: Mailbox | 
         return _finish(inbound, ticket, note, parsed, Outcome.MESSAGE_ADDED)
 
     contact = find_or_create_contact(None, name=parsed.from_display_name, email=parsed.from_email)
+    clear_email_bounce(contact)  # they wrote from it, so the address works again
     previous = None
     if ticket is not None and not _accepts_customer_reply(ticket):
         previous, ticket = ticket, None
@@ -206,6 +245,7 @@ def _ingest(raw: bytes, parsed: ParsedEmail, dedup_key: str, mailbox: Mailbox | 
         )
         message = ticket.messages.order_by("pk").first()
         outcome = Outcome.TICKET_CREATED
+        queue_automatic_mail(ticket, AutoMailKind.ACKNOWLEDGEMENT, f"ack:{ticket.pk}")
         if previous is not None:
             add_message(
                 None,
@@ -256,6 +296,9 @@ def _thread_ticket(parsed: ParsedEmail, staff: User | None) -> Ticket | None:
         )
         if known is not None:
             return known.ticket
+        automatic = AutomaticMail.objects.filter(message_id__in=ids).select_related("ticket")
+        if (found := automatic.first()) is not None:
+            return found.ticket
     for number in _TICKET_NUMBER.findall(parsed.subject):
         ticket = Ticket.objects.select_related("contact").filter(number=int(number)).first()
         if ticket is not None and _is_participant(ticket, parsed.from_email, staff):
@@ -272,6 +315,8 @@ def _is_participant(ticket: Ticket, address: str, staff: User | None) -> bool:
 
 
 def _add_participants(ticket, parsed: ParsedEmail, contact: Contact, mailbox) -> None:
+    if not parsed.cc:
+        return
     ours = {address.lower() for address in Mailbox.objects.values_list("email_address", flat=True)}
     staff = {
         email.lower()
@@ -352,9 +397,135 @@ def _ticket_of_returned_mail(parsed: ParsedEmail) -> Ticket | None:
     ids = [*parsed.embedded_message_ids, *parsed.thread_ids]
     if not ids:
         return None
-    returned = Message.objects.filter(message_id__in=[i[:255] for i in ids], author_contact=None)
+    ids = [i[:255] for i in ids]
+    returned = Message.objects.filter(message_id__in=ids, author_contact=None)
     found = returned.select_related("ticket").first()
-    return found.ticket if found is not None else None
+    if found is not None:
+        return found.ticket
+    automatic = AutomaticMail.objects.filter(message_id__in=ids).select_related("ticket").first()
+    return automatic.ticket if automatic is not None else None
+
+
+_DIAGNOSTIC = re.compile(r"^(?:Diagnostic-Code|Status)\s*:\s*(?:smtp;\s*)?(.+)$", re.I | re.M)
+
+
+def _record_bounce(ticket: Ticket, parsed: ParsedEmail, permanent: bool) -> None:
+    """A bounce of our mail: the failure shows on the message it returns; a permanent one also
+    flags the addresses it names among the ticket's recipients, so replies stop going there."""
+    ids = [i[:255] for i in [*parsed.embedded_message_ids, *parsed.thread_ids]]
+    diagnostics = _DIAGNOSTIC.findall(parsed.delivery_status)
+    detail = "; ".join(d.strip() for d in diagnostics)[:500] or parsed.subject[:200]
+    if permanent:
+        reason = _("Bounced (permanent failure): %(detail)s") % {"detail": detail}
+    else:
+        reason = _("Delivery delayed or failed temporarily: %(detail)s") % {"detail": detail}
+    Message.objects.filter(ticket=ticket, message_id__in=ids, author_contact=None).update(
+        delivery_error=reason
+    )
+    AutomaticMail.objects.filter(ticket=ticket, message_id__in=ids).update(
+        status=AutoMailStatus.FAILED, reason=reason
+    )
+    if not permanent:
+        return
+    named = " ".join(
+        [parsed.delivery_status, *parsed.headers.get("x-failed-recipients", []), parsed.body_text]
+    ).lower()
+    recipients = [
+        ticket.contact,
+        *(p.contact for p in ticket.participants.select_related("contact")),
+    ]
+    for contact in recipients:
+        if contact.email and contact.email.lower() in named:
+            flag_email_bounced(contact, detail)
+
+
+# --- automatic mail -------------------------------------------------------------------------
+
+
+def queue_automatic_mail(ticket: Ticket, kind: str, dedup_key: str) -> AutomaticMail | None:
+    """Record and enqueue one automatic mail to the ticket's contact, once per ``dedup_key``.
+
+    Nothing happens when the ticket's group turned the kind off or the contact has no address.
+    The mail is recorded as skipped, with the reason, when the address bounced or already got
+    ``AUTO_MAIL_PER_ADDRESS_PER_HOUR`` automatic mails in the last hour — so an auto-responder
+    on the other side cannot ping-pong with us.
+    """
+    from kefu.intake.tasks import send_automatic_mail
+
+    preferences = GroupMailSettings.objects.filter(group_id=ticket.group_id).first()
+    field = (
+        "send_acknowledgement" if kind == AutoMailKind.ACKNOWLEDGEMENT else "send_resolution_notice"
+    )
+    if preferences is not None and not getattr(preferences, field):
+        return None
+    contact = ticket.contact
+    if not contact.email:
+        return None
+    recipient = contact.email.lower()
+    status, reason = AutoMailStatus.PENDING, ""
+    if contact.email_bounced_at is not None:
+        status, reason = AutoMailStatus.SKIPPED, _("The address bounced permanently.")
+    else:
+        recent = AutomaticMail.objects.filter(
+            recipient=recipient,
+            created_at__gte=timezone.now() - timedelta(hours=1),
+            status__in=(AutoMailStatus.PENDING, AutoMailStatus.SENT),
+        ).count()
+        if recent >= settings.AUTO_MAIL_PER_ADDRESS_PER_HOUR:
+            status = AutoMailStatus.SKIPPED
+            reason = _("Rate limit: %(n)s automatic mails to this address in the last hour.") % {
+                "n": recent
+            }
+    with transaction.atomic():
+        automatic, created = AutomaticMail.objects.get_or_create(
+            dedup_key=dedup_key[:120],
+            defaults={
+                "ticket": ticket,
+                "kind": kind,
+                "recipient": recipient,
+                "status": status,
+                "reason": reason,
+            },
+        )
+    if created and status == AutoMailStatus.PENDING:
+        send_automatic_mail.enqueue(automatic.pk)
+    return automatic
+
+
+def on_ticket_state_changed(event: events.TicketStateChanged) -> None:
+    """An e-mail ticket that becomes resolved tells its customer (when the group wants it)."""
+    ticket = event.ticket
+    if event.new_state != State.RESOLVED or getattr(ticket, "channel", "") != Channel.EMAIL:
+        return
+    resolved_at = getattr(ticket, "resolved_at", None) or timezone.now()
+    key = f"resolved:{ticket.pk}:{int(resolved_at.timestamp())}"
+    queue_automatic_mail(ticket, AutoMailKind.RESOLVED, key)  # type: ignore[arg-type]
+
+
+def save_group_mail_settings(
+    actor: User, group: Group, *, send_acknowledgement: bool, send_resolution_notice: bool
+) -> GroupMailSettings:
+    _require_admin(actor)
+    preferences, _created = GroupMailSettings.objects.update_or_create(
+        group=group,
+        defaults={
+            "send_acknowledgement": send_acknowledgement,
+            "send_resolution_notice": send_resolution_notice,
+        },
+    )
+    return preferences
+
+
+def retry_inbound_email(actor: User, inbound: InboundEmail) -> IngestResult:
+    """Ingest a failed mail again from its stored raw source (after the cause was fixed)."""
+    _require_admin(actor)
+    if inbound.outcome != Outcome.FAILED:
+        raise BusinessRuleError(_("Only failed mail can be retried."))
+    if not inbound.raw:
+        raise BusinessRuleError(_("The raw message of this mail was not kept."))
+    with inbound.raw.open("rb") as handle:
+        raw = handle.read()
+    return ingest_email(raw, inbound.mailbox, replacing=inbound)
 
 
 # --- mailboxes ------------------------------------------------------------------------------

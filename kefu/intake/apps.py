@@ -7,10 +7,12 @@ class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kefu.intake.actions import claim_due_mailboxes
+        from kefu.intake.actions import claim_due_mailboxes, on_ticket_state_changed
         from kefu.intake.email.send import deliver_email_reply
         from kefu.lib.tick import register_tick
+        from kefu.tickets import events
         from kefu.tickets.outbound import register_deliverer
 
         register_tick("mailboxes", claim_due_mailboxes)
         register_deliverer(deliver_email_reply)
+        events.register(events.TicketStateChanged, on_ticket_state_changed)

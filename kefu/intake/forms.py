@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Group
-from kefu.intake.models import Mailbox
+from kefu.intake.models import GroupMailSettings, Mailbox
 
 
 class MailboxForm(forms.ModelForm):
@@ -50,3 +50,9 @@ class MailboxForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["group"].queryset = Group.objects.filter(is_active=True)
+
+
+class GroupMailSettingsForm(forms.ModelForm):
+    class Meta:
+        model = GroupMailSettings
+        fields = ["send_acknowledgement", "send_resolution_notice"]

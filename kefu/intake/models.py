@@ -210,3 +210,72 @@ class TicketParticipant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} on {self.ticket_id}"
+
+
+class GroupMailSettings(models.Model):
+    """Which automatic mails a group's e-mail tickets get (no row: the defaults, all on)."""
+
+    group = models.OneToOneField(
+        Group, on_delete=models.CASCADE, primary_key=True, related_name="mail_settings"
+    )
+    send_acknowledgement = models.BooleanField(
+        _("acknowledge new tickets"),
+        default=True,
+        help_text=_("Confirm a new e-mail ticket with its number and expected first response."),
+    )
+    send_resolution_notice = models.BooleanField(
+        _("announce resolution"),
+        default=True,
+        help_text=_("Tell the customer by e-mail when their ticket is resolved."),
+    )
+
+    class Meta:
+        verbose_name = _("automatic mail settings")
+        verbose_name_plural = _("automatic mail settings")
+
+    def __str__(self) -> str:
+        return str(self.group)
+
+
+class AutoMailKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+    RESOLVED = "resolved", _("Resolution notice")
+
+
+class AutoMailStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Not sent")
+    FAILED = "failed", _("Failed")
+
+
+class AutomaticMail(models.Model):
+    """One automatic mail to a customer: its own de-duplication record, the rate limit's
+    memory (rows survive restarts) and the place a failure is kept.
+
+    ``dedup_key`` names the cause (``ack:<ticket>``, ``resolved:<ticket>:<resolved_at>``) so a
+    cause produces one mail however often its handler or job runs; ``message_id`` is fixed
+    before sending, so a retried job sends the very same mail.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="automatic_mails")
+    kind = models.CharField(max_length=20, choices=AutoMailKind.choices)
+    recipient = models.CharField(max_length=254)
+    dedup_key = models.CharField(max_length=120, unique=True)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=AutoMailStatus.choices, default=AutoMailStatus.PENDING
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("automatic mail")
+        verbose_name_plural = _("automatic mails")
+        # The rate limit's "how many to this address in the last hour" query.
+        indexes = [models.Index(fields=["recipient", "created_at"], name="automail_recipient")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} ({self.status})"

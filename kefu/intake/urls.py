@@ -9,4 +9,6 @@ urlpatterns = [
     path("mailboxes/new/", views.mailbox_edit, name="mailbox_new"),
     path("mailboxes/<int:pk>/", views.mailbox_edit, name="mailbox_edit"),
     path("mailboxes/<int:pk>/test/", views.mailbox_test, name="mailbox_test"),
+    path("mailboxes/failed/<int:pk>/retry/", views.inbound_retry, name="inbound_retry"),
+    path("mailboxes/automatic-mail/", views.automatic_mail_settings, name="automatic_mail"),
 ]

@@ -10,11 +10,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.intake.access import get_mailbox_for_user, mailboxes_for
-from kefu.intake.actions import save_mailbox
+from kefu.accounts.models import Group
+from kefu.intake.access import get_failed_email_for_user, get_mailbox_for_user, mailboxes_for
+from kefu.intake.actions import retry_inbound_email, save_group_mail_settings, save_mailbox
 from kefu.intake.email.check import check_connection
-from kefu.intake.forms import MailboxForm
-from kefu.intake.models import InboundEmail, Outcome
+from kefu.intake.forms import GroupMailSettingsForm, MailboxForm
+from kefu.intake.models import GroupMailSettings, InboundEmail, Outcome
+from kefu.lib.errors import BusinessRuleError
 
 RECENT_FAILURES = 20
 
@@ -65,3 +67,50 @@ def mailbox_test(request, pk: int):
     else:
         messages.success(request, _("IMAP and SMTP logins of %(name)s work.") % {"name": mailbox})
     return redirect("intake:mailboxes")
+
+
+@login_required
+@require_POST
+def inbound_retry(request, pk: int):
+    _require_admin(request)
+    inbound = get_failed_email_for_user(request.user, pk)
+    try:
+        result = retry_inbound_email(request.user, inbound)
+    except BusinessRuleError as error:
+        messages.error(request, error.message)
+    else:
+        if result.outcome == Outcome.FAILED:
+            messages.error(
+                request, _("The mail failed again: %(reason)s") % {"reason": result.inbound.reason}
+            )
+        else:
+            messages.success(
+                request,
+                _("The mail was ingested: %(outcome)s.")
+                % {"outcome": result.inbound.get_outcome_display()},
+            )
+    return redirect("intake:mailboxes")
+
+
+@login_required
+def automatic_mail_settings(request):
+    """Per group: acknowledge new e-mail tickets, announce resolution (both on by default)."""
+    _require_admin(request)
+    groups = list(Group.objects.filter(is_active=True).order_by("name"))
+    stored = {row.group_id: row for row in GroupMailSettings.objects.all()}
+    if request.method == "POST":
+        group = next((g for g in groups if str(g.pk) == request.POST.get("group")), None)
+        form = GroupMailSettingsForm(request.POST)
+        if group is None:
+            raise Http404("No such group")
+        if form.is_valid():
+            save_group_mail_settings(request.user, group, **form.cleaned_data)
+            messages.success(
+                request, _("Automatic mail of %(group)s saved.") % {"group": group.name}
+            )
+            return redirect("intake:automatic_mail")
+    rows = [
+        (group, GroupMailSettingsForm(instance=stored.get(group.pk) or GroupMailSettings()))
+        for group in groups
+    ]
+    return render(request, "intake/automatic_mail.html", {"rows": rows})

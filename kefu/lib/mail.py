@@ -50,3 +50,24 @@ def make_message(
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def describe_send_error(error: BaseException) -> tuple[str, bool]:
+    """A readable reason for a failed send, and whether retrying cannot help (an SMTP 5xx:
+    refused recipient, sender or login)."""
+    import smtplib
+
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _text in error.recipients.values()]
+        details = "; ".join(
+            f"{address}: {code} {_decode(text)}"
+            for address, (code, text) in error.recipients.items()
+        )
+        return details or str(error), bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {_decode(error.smtp_error)}", error.smtp_code >= 500
+    return f"{type(error).__name__}: {error}", False
+
+
+def _decode(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

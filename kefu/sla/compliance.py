@@ -84,7 +84,8 @@ def compliance_rows(
     ]
     if by == "priority":
         # Urgent first, as everywhere else, not in alphabetical order of the stored values.
-        result.sort(key=lambda row: PRIORITY_RANK.get(row.key, len(PRIORITY_RANK)))
+        rank = {str(priority): position for priority, position in PRIORITY_RANK.items()}
+        result.sort(key=lambda row: rank.get(row.key or "", len(rank)))
     return result
 
 

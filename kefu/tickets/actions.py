@@ -576,3 +576,25 @@ def add_message(
     events.publish(events.MessageAdded(ticket=ticket, actor=actor, message=message))
     _notify_live(ticket, "message_added", message_id=message.pk, internal=internal)
     return message
+
+
+@transaction.atomic
+def retry_message_delivery(actor: User, message: Message) -> Message:
+    """Send a public reply again whose delivery failed (``delivery_error`` set, not yet sent).
+
+    The send job is idempotent (``customer_notified_at`` under a row lock), so a retry racing a
+    still-scheduled automatic retry cannot send the mail twice.
+    """
+    ticket = message.ticket
+    _require_staff_writer(actor, ticket)
+    if message.is_internal or message.author_contact_id is not None:
+        raise BusinessRuleError(_("Only replies to the customer are sent."))
+    if message.customer_notified_at is not None:
+        raise BusinessRuleError(_("This reply has already been delivered."))
+    Message.objects.filter(pk=message.pk).update(delivery_error="")
+    message.delivery_error = ""
+    from kefu.tickets.tasks import send_reply_to_customer
+
+    send_reply_to_customer.enqueue(message.pk)
+    _notify_live(ticket, "message_changed", message_id=message.pk)
+    return message

@@ -11,5 +11,10 @@ urlpatterns = [
     path("<int:pk>/timeline/", views.ticket_timeline, name="timeline"),
     path("<int:pk>/reply/", views.ticket_reply, name="reply"),
     path("<int:pk>/update/", views.ticket_update, name="update"),
+    path(
+        "<int:pk>/messages/<int:message_pk>/retry/",
+        views.message_retry_delivery,
+        name="retry_delivery",
+    ),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
 ]

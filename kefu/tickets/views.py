@@ -38,7 +38,12 @@ from kefu.tickets.access import (
     get_ticket_for_user,
     visible_messages,
 )
-from kefu.tickets.actions import add_message, create_ticket, update_ticket
+from kefu.tickets.actions import (
+    add_message,
+    create_ticket,
+    retry_message_delivery,
+    update_ticket,
+)
 from kefu.tickets.forms import (
     DEFAULT_LIST_VIEW,
     LIST_VIEWS,
@@ -358,7 +363,11 @@ def ticket_timeline(request, pk: int):
     return render(
         request,
         "tickets/_timeline.html",
-        {"ticket": ticket, "timeline": timeline_for(request.user, ticket)},
+        {
+            "ticket": ticket,
+            "timeline": timeline_for(request.user, ticket),
+            "may_work": can_work_ticket(request.user, ticket),
+        },
     )
 
 
@@ -392,6 +401,22 @@ def ticket_reply(request, pk: int):
         response["HX-Reswap"] = "outerHTML"
         return response
     return ticket_page(request, ticket, reply_form=form)
+
+
+@staff_console_view
+@require_POST
+def message_retry_delivery(request, pk: int, message_pk: int):
+    ticket = get_ticket_for_user(request.user, pk, write=True)
+    message = visible_messages(request.user, ticket).filter(pk=message_pk).first()
+    if message is None:
+        raise Http404("No such message")
+    try:
+        retry_message_delivery(request.user, message)
+    except ACTION_ERRORS as error:
+        messages.error(request, getattr(error, "message", None) or str(error))
+    else:
+        messages.success(request, _("The reply will be sent again."))
+    return redirect(reverse("tickets:detail", args=[ticket.pk]) + f"#message-{message.pk}")
 
 
 def message_added_partials(request, ticket: Ticket, message: Message) -> HttpResponse:

@@ -92,10 +92,28 @@ def decode_bytes(data: bytes, label: str | None = None, *, fallback: str | None 
         guessed = _guess_chinese(data)
         if guessed is not None:
             return guessed
+    if _UTF8_SEQUENCE.search(data):
+        # Text pasted together from UTF-8 and Latin sources under an unknown label: keep the
+        # UTF-8 runs and read only the bytes that are not UTF-8 as cp1252.
+        return data.decode("utf-8", errors="kefu-cp1252")
     try:
         return data.decode("windows-1252")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _cp1252_for_invalid_utf8(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)  # noqa: S101 - registered for decoding only
+    bad = error.object[error.start : error.end]
+    return bad.decode("windows-1252", errors="replace"), error.end
+
+
+codecs.register_error("kefu-cp1252", _cp1252_for_invalid_utf8)
 
 
 def _guess_chinese(data: bytes) -> str | None:

@@ -230,9 +230,27 @@ def _addresses(raw_values: list[str], fallback: str | None) -> list[Address]:
             address = decode_header_words(address, fallback).strip()
             if not address:
                 continue
+            words = address.split()
+            if len(words) > 1 and "@" in words[-1] and '"' not in address and not name:
+                # "Name address@host" without angle brackets: the last word is the address.
+                name, address = " ".join(words[:-1]), words[-1]
+            name = _without_comments(name, text)
             name = decode_header_words(name, fallback).strip().strip('"').strip()
             found.append((name, address))
     return found
+
+
+_COMMENT = re.compile(r"\s*\([^()]*\)")
+
+
+def _without_comments(name: str, header: str) -> str:
+    """RFC 5322 comments are not part of the display name (``MAILER-DAEMON (Mail Delivery
+    System) <…>``); a quoted name keeps its parentheses, and a name that is only a comment
+    (``x@y (Name)``, the old style) stays the name."""
+    if "(" not in name or f'"{name}"' in header:
+        return name
+    stripped = _COMMENT.sub("", name).strip()
+    return stripped or name
 
 
 def _read_sender(parsed: ParsedEmail, raw_headers: dict[str, list[str]], fallback) -> None:
@@ -299,6 +317,11 @@ def _walk(part: Message, parsed: ParsedEmail, texts: list[str], htmls: list[str]
         return
     if content_type == "message/feedback-report":
         parsed.has_feedback_report = True
+    if content_type in ("text/rfc822-headers", "message/rfc822-headers"):
+        # The returned mail's headers in a DSN: its Message-ID names our outgoing mail.
+        found = re.search(r"^Message-ID:\s*(<[^>\s]+>)", _payload_text(part, None), re.I | re.M)
+        if found:
+            parsed.embedded_message_ids.append(found.group(1))
     body_slot = htmls if content_type == "text/html" else texts
     if (
         content_type in ("text/plain", "text/html")

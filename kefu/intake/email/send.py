@@ -18,14 +18,10 @@ def outgoing_message_id(message, mailbox) -> str:
     return f"<kefu.{message.pk}.{message.ticket.number}@{domain}>"
 
 
-def deliver_email_reply(message) -> bool:
-    """Send ``message`` (a public agent reply) by e-mail when its ticket came by e-mail."""
-    from kefu.intake.models import InboundEmail, Outcome, TicketParticipant
-    from kefu.tickets.models import Channel, Message
+def mailbox_for_ticket(ticket):
+    """The active mailbox the ticket's customer last wrote to, or None."""
+    from kefu.intake.models import InboundEmail, Outcome
 
-    ticket = message.ticket
-    if ticket.channel != Channel.EMAIL or message.is_internal:
-        return False
     inbound = (
         InboundEmail.objects.filter(
             ticket=ticket,
@@ -37,11 +33,79 @@ def deliver_email_reply(message) -> bool:
         .order_by("-created_at", "-pk")
         .first()
     )
+    return inbound.mailbox if inbound is not None else None
+
+
+def automatic_message_id(automatic, mailbox) -> str:
+    domain = mailbox.email_address.rsplit("@", 1)[-1] if mailbox is not None else "kefu.local"
+    return f"<kefu.auto.{automatic.pk}.{automatic.ticket.number}@{domain}>"
+
+
+AUTOMATIC_TEMPLATES = {"acknowledgement": "ticket_acknowledgement", "resolved": "ticket_resolved"}
+
+
+def send_automatic(automatic) -> None:
+    """Send one ``AutomaticMail`` (its Message-ID already stored) as the ticket's mailbox, or
+    from the site's sender when the ticket has no active mailbox.
+
+    Marked as automatic (RFC 3834 ``Auto-Submitted``, Microsoft's ``X-Auto-Response-Suppress``)
+    so well-behaved auto-responders do not answer it.
+    """
+    from django.core.mail import get_connection
+
+    ticket = automatic.ticket
     contact = ticket.contact
-    if inbound is None or not contact.email:
+    mailbox = mailbox_for_ticket(ticket)
+    thread = list(
+        ticket.messages.filter(is_internal=False)
+        .exclude(message_id="")
+        .order_by("created_at", "pk")
+        .values_list("message_id", "author_contact_id")
+    )
+    customer_ids = [message_id for message_id, author in thread if author is not None]
+    sla = getattr(ticket, "sla", None)  # the SLA app's TicketSLA, when it is installed
+    first_response_due_at = None
+    if sla is not None and getattr(sla, "first_response_at", None) is None:
+        first_response_due_at = getattr(sla, "first_response_due_at", None)
+    email: EmailMultiAlternatives = make_message(
+        AUTOMATIC_TEMPLATES[automatic.kind],
+        {
+            "ticket": ticket,
+            "contact": contact,
+            "first_response_due_at": first_response_due_at,
+        },
+        to=[automatic.recipient],
+        language=contact.language or None,
+        message_id=automatic.message_id,
+        in_reply_to=customer_ids[-1] if customer_ids else None,
+        references=[message_id for message_id, _author in thread][-20:] or None,
+    )
+    email.extra_headers["Auto-Submitted"] = (
+        "auto-replied" if automatic.kind == "acknowledgement" else "auto-generated"
+    )
+    email.extra_headers["X-Auto-Response-Suppress"] = "All"
+    if mailbox is not None:
+        from kefu.intake.email.smtp import smtp_connection
+
+        email.from_email = mailbox.from_header
+        email.connection = smtp_connection(mailbox)
+    else:
+        email.connection = get_connection()
+    email.send()
+
+
+def deliver_email_reply(message) -> bool:
+    """Send ``message`` (a public agent reply) by e-mail when its ticket came by e-mail."""
+    from kefu.intake.models import TicketParticipant
+    from kefu.tickets.models import Channel, Message
+
+    ticket = message.ticket
+    if ticket.channel != Channel.EMAIL or message.is_internal:
         return False
-    mailbox = inbound.mailbox
-    assert mailbox is not None  # noqa: S101 - filtered on mailbox__isnull=False
+    mailbox = mailbox_for_ticket(ticket)
+    contact = ticket.contact
+    if mailbox is None or not contact.email:
+        return False
 
     if not message.message_id:
         message.message_id = outgoing_message_id(message, mailbox)

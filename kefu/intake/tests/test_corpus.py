@@ -82,24 +82,108 @@ def zammad():
     return _zammad_results()
 
 
+def _attachment_names(parsed) -> set[str]:
+    return {a.filename for a in parsed.attachments}
+
+
+# Where Zammad's expected value is itself wrong, what the right value is — each check fails
+# unless our output is that right value, so a dispute can only count when we are correct.
+# Arguments: (ours, expected, parsed), normalised like the comparison (bodies without spaces).
+DISPUTED = {
+    ("mail018", "subject"): (
+        "UTF-7 left undecoded (+ANw-)",
+        lambda ours, _e, _p: (
+            " ".join(ours.split()) == "Benachrichtung zum Übermittlungsstatus (Fehlgeschlagen)"
+        ),
+    ),
+    ("mail018", "body"): (
+        "UTF-7 left undecoded",
+        lambda ours, _e, _p: "ÜbermittlunganfolgendeEmpfängerfehlgeschlagen" in ours,
+    ),
+    ("mail020", "body"): (
+        "&lang;/&rang; read with HTML 4's code points; HTML5 defines U+27E8/U+27E9",
+        lambda ours, e, _p: ours == e.replace("\u3008", "\u27e8").replace("\u3009", "\u27e9"),
+    ),
+    ("mail025", "body"): (
+        "a uuencoded file left in the body; we extract it as an attachment",
+        lambda ours, e, p: (
+            ours == ""
+            and e.startswith("begin644rulesets-report.csv")
+            and "rulesets-report.csv" in _attachment_names(p)
+        ),
+    ),
+    ("mail054", "body"): (
+        "shows no body for a plain multipart/alternative saying 'some text'",
+        lambda ours, _e, _p: ours == "sometext",
+    ),
+    ("mail060", "body"): (
+        "UTF-8 and Latin-1 pasted together under an unknown label, read as cp1250",
+        lambda ours, _e, _p: ours == "Hereitgoes-äöü-差出人Hereitgoes-äöü-hi\xad",
+    ),
+    ("mail072", "body"): (
+        "windows-1258 French read as cp1250 (ŕ for à, ű for û)",
+        lambda ours, _e, _p: "suiteàmacommandedu14août2018" in ours and "d’avance" in ours,
+    ),
+    ("mail087", "body"): (
+        "shows no body for a text part without Content-Type after the PDF",
+        lambda ours, _e, _p: ours.startswith("SehrgeehrterKunde,Siehabensoebeneinneues"),
+    ),
+    ("mail035", "from_email"): (
+        'keeps the quotes of "x@y"',
+        lambda ours, e, _p: ours == e.strip('"'),
+    ),
+    ("mail076", "from_email"): (
+        "keeps a stray '>' after a quoted local part",
+        lambda ours, e, _p: ours == e.rstrip(">"),
+    ),
+    ("mail076", "from_display_name"): (
+        "makes a display name of a bare address (there is none)",
+        lambda ours, _e, _p: ours == "",
+    ),
+    ("mail087", "from_email"): (
+        "takes 'Test test@example.com' (no angle brackets) as the address",
+        lambda ours, _e, _p: ours == "test@example.com",
+    ),
+    ("mail087", "from_display_name"): (
+        "takes the whole 'Test test@example.com' as the name",
+        lambda ours, _e, _p: ours == "Test",
+    ),
+    ("mail046", "from_display_name"): (
+        "GBK bytes read as cp1250",
+        lambda ours, e, _p: ours == "武兰成" and e == "ÎäŔźłÉ",
+    ),
+    ("mail065", "from_display_name"): (
+        "an ISO-8859-1 encoded word split at its comma (=20Andreas?=)",
+        lambda ours, _e, _p: ours == "Bürling, Andreas",
+    ),
+}
+
+
 def test_the_parser_matches_the_zammad_corpus(zammad):
     passed: Counter = Counter()
+    correct: Counter = Counter()
     failures: dict[str, list[str]] = {}
     for name, expected, parsed in zammad:
-        checks = {
-            "from_email": _field(expected.get("from_email")) == _field(parsed.from_email),
-            "from_display_name": _field(expected.get("from_display_name"))
-            == _field(parsed.from_display_name),
-            "subject": _field(expected.get("subject")) == _field(parsed.subject),
-            "body": _text(
-                str(expected.get("body") or ""), expected.get("content_type") == "text/html"
-            )
-            == (
+        is_html = expected.get("content_type") == "text/html"
+        values = {
+            "from_email": (_field(parsed.from_email), _field(expected.get("from_email"))),
+            "from_display_name": (
+                _field(parsed.from_display_name),
+                _field(expected.get("from_display_name")),
+            ),
+            "subject": (_field(parsed.subject), _field(expected.get("subject"))),
+            "body": (
                 _text(parsed.body_html, True)
                 if parsed.body_html
-                else _text(parsed.body_text, False)
+                else _text(parsed.body_text, False),
+                _text(str(expected.get("body") or ""), is_html),
             ),
         }
+        checks = {field: ours == wanted for field, (ours, wanted) in values.items()}
+        for field, (ours, wanted) in values.items():
+            dispute = DISPUTED.get((name, field))
+            right = checks[field] or (dispute is not None and dispute[1](ours, wanted, parsed))
+            correct[field] += right
         ours = {hashlib.md5(a.content).hexdigest() for a in parsed.attachments}  # noqa: S324
         wanted = [
             a["data"] if isinstance(a["data"], bytes) else str(a["data"]).encode()
@@ -113,15 +197,21 @@ def test_the_parser_matches_the_zammad_corpus(zammad):
                 failures.setdefault(field, []).append(name)
     total = len(zammad)
     report = {field: f"{passed[field]}/{total}" for field in passed}
-    print("\nzammad corpus:", report, "\nfailures:", failures)
+    right = {field: f"{correct[field]}/{total}" for field in correct}
+    print("\nzammad corpus:", report, "\ncorrect (disputes upheld):", right)
+    print("failures:", failures)
     assert total == 106
-    # The misses are Zammad's own quirks (UTF-7 left undecoded, a comma-split encoded word,
-    # quotes kept around an address, TNEF contents) or deliberate: see docs/channels.md.
-    assert passed["from_email"] >= 104
+    # Equal to Zammad's expectation. The misses are Zammad's own quirks (DISPUTED above, each
+    # checked against the right value) or TNEF contents: see docs/channels.md.
+    assert passed["from_email"] >= 103
     assert passed["subject"] >= 105
-    assert passed["from_display_name"] >= 101
-    assert passed["body"] >= 97
+    assert passed["from_display_name"] >= 102
+    assert passed["body"] >= 98
     assert passed["attachments"] >= 99
+    # Correct, counting a miss only where the dispute's right value is what we produce.
+    for field in ("from_email", "from_display_name", "subject"):
+        assert correct[field] / total >= 0.99, field
+    assert correct["body"] / total >= 0.95
 
 
 def test_the_eleven_automatic_zammad_mails_are_recognised(zammad):

@@ -220,6 +220,12 @@ def test_mail_becomes_a_ticket_and_the_conversation_threads_both_ways(
     ticket = Ticket.objects.get()
     assert ticket.contact.email == "li.lei@customer.example" and ticket.group == cast.cs
     assert dovecot.unseen() == 0  # marked seen once the ticket was committed
+    [ack] = captured.messages  # the acknowledgement, threaded onto the customer's mail
+    assert ack["Auto-Submitted"] == "auto-replied" and f"#{ticket.number}" in ack["Subject"]
+    assert ack["In-Reply-To"] == "<first@customer.example>"
+    assert ack["Message-ID"] == ticket.automatic_mails.get().message_id
+    captured.messages.clear()
+    captured.envelopes.clear()
 
     reply = add_message(cast.agent, ticket, body="请重启打印机。")
     run_pending_jobs()
@@ -277,7 +283,13 @@ def test_strangers_automatic_mail_duplicates_and_broken_mail(
     broken = Ticket.objects.get(contact__email="dave@example.org")
     assert broken.messages.get().attachments.filter(filename="original.eml").exists()
     assert dovecot.unseen() == 0
-    assert captured.messages == []  # nothing automatic was answered
+    # Only the new tickets were acknowledged (one each); the auto-reply was not answered.
+    assert sorted(m["To"] for m in captured.messages) == [
+        "dave@example.org",
+        "li.lei@customer.example",
+        "mallory@evil.example",
+        "x@customer.example",
+    ]
 
 
 def test_a_worker_killed_after_the_commit_and_before_marking_seen_makes_one_ticket(
@@ -309,3 +321,64 @@ def test_a_wrong_password_is_a_clear_error_on_the_mailbox(cast, dovecot, live_ma
     poll(live_mailbox)
     live_mailbox.refresh_from_db()
     assert "refused" in live_mailbox.last_error
+
+
+@pytest.fixture
+def scratch_env(tmp_path):
+    """Environment for a separate process on its own database (a file, or a scratch
+    PostgreSQL database beside the configured one), never the test database."""
+    env = {**os.environ, "KEFU_DATA_DIR": str(tmp_path), "KEFU_TESTING": "1"}
+    env.pop("KEFU_REDIS_URL", None)
+    base_url = os.environ.get("KEFU_DATABASE_URL")
+    if not base_url:
+        yield env
+        return
+    import psycopg
+
+    from kefu.lib.env import database_from_url
+
+    scratch = f"{database_from_url(base_url)['NAME']}_kill_{os.getpid()}"
+    admin_dsn = base_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        connection.execute(f'CREATE DATABASE "{scratch}"')
+    env["KEFU_DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/" + scratch
+    try:
+        yield env
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+def test_a_worker_killed_between_parse_and_commit_and_fetching_again_makes_one_ticket(
+    dovecot, scratch_env
+):
+    import json
+    import sys
+
+    for sub in ("cur", "new"):
+        for path in (dovecot.maildir / sub).iterdir():
+            path.unlink()
+    dovecot.drop(build_mail(message_id="<killed@customer.example>"))
+
+    def fetch(mode: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "kefu.intake.tests.fetch_in_subprocess"]
+        return subprocess.run(
+            [*command, mode, str(dovecot.port), USER, PASSWORD],
+            env=scratch_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    died = fetch("die-before-commit")
+    assert died.returncode == 3, died.stderr  # killed with the ticket written, not committed
+    assert dovecot.unseen() == 1
+    died = fetch("die-before-seen")
+    assert died.returncode == 3, died.stderr  # killed after the commit, before \Seen
+    assert dovecot.unseen() == 1
+    fetched = fetch("fetch")
+    assert fetched.returncode == 0, fetched.stderr
+    counts = json.loads(fetched.stdout.strip().splitlines()[-1])
+    assert counts == {"tickets": 1, "messages": 1, "inbound": 1}
+    assert dovecot.unseen() == 0
