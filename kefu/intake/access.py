@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from kefu.intake.models import InboundEmail, Mailbox, Outcome
+from kefu.tickets.access import get_ticket_for_user
 
 
 def mailboxes_for(user):
@@ -27,3 +28,23 @@ def get_failed_email_for_user(user, pk) -> InboundEmail:
         return InboundEmail.objects.select_related("mailbox").get(pk=pk, outcome=Outcome.FAILED)
     except (InboundEmail.DoesNotExist, ValueError, TypeError):
         raise Http404("No such mail") from None
+
+
+def get_raw_mail_for_message(user, message_pk) -> InboundEmail:
+    """The stored original of a message that came by e-mail: staff who may see its ticket only."""
+    if not (user.is_authenticated and user.is_active and user.is_staff_member):
+        raise Http404("No such mail")
+    try:
+        inbound = (
+            InboundEmail.objects.select_related("ticket_message")
+            .filter(ticket_message_id=message_pk)
+            .exclude(raw="")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+    except (ValueError, TypeError):
+        inbound = None
+    if inbound is None or inbound.ticket_message is None:
+        raise Http404("No such mail")
+    get_ticket_for_user(user, inbound.ticket_message.ticket_id)
+    return inbound

@@ -10,5 +10,6 @@ urlpatterns = [
     path("mailboxes/<int:pk>/", views.mailbox_edit, name="mailbox_edit"),
     path("mailboxes/<int:pk>/test/", views.mailbox_test, name="mailbox_test"),
     path("mailboxes/failed/<int:pk>/retry/", views.inbound_retry, name="inbound_retry"),
+    path("messages/<int:message_pk>/original.eml", views.message_eml, name="message_eml"),
     path("mailboxes/automatic-mail/", views.automatic_mail_settings, name="automatic_mail"),
 ]

@@ -1,17 +1,22 @@
-"""Mailbox administration: list, add, change, test the connection (administrators only)."""
+"""Mailbox administration (administrators only) and the download of an original inbound mail."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import Group
-from kefu.intake.access import get_failed_email_for_user, get_mailbox_for_user, mailboxes_for
+from kefu.intake.access import (
+    get_failed_email_for_user,
+    get_mailbox_for_user,
+    get_raw_mail_for_message,
+    mailboxes_for,
+)
 from kefu.intake.actions import retry_inbound_email, save_group_mail_settings, save_mailbox
 from kefu.intake.email.check import check_connection
 from kefu.intake.forms import GroupMailSettingsForm, MailboxForm
@@ -114,3 +119,22 @@ def automatic_mail_settings(request):
         for group in groups
     ]
     return render(request, "intake/automatic_mail.html", {"rows": rows})
+
+
+@login_required
+def message_eml(request, message_pk: int):
+    """The original mail a message came from, as received (staff only)."""
+    inbound = get_raw_mail_for_message(request.user, message_pk)
+    try:
+        handle = inbound.raw.open("rb")
+    except FileNotFoundError:
+        raise Http404("The original mail is missing from storage") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"message-{message_pk}.eml",
+        content_type="message/rfc822",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
