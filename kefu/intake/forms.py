@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Group
+from kefu.intake.actions import MAILBOX_FIELDS
 from kefu.intake.models import GroupMailSettings, Mailbox
 
 
@@ -23,25 +24,7 @@ class MailboxForm(forms.ModelForm):
 
     class Meta:
         model = Mailbox
-        fields = [
-            "name",
-            "email_address",
-            "from_name",
-            "imap_host",
-            "imap_port",
-            "imap_security",
-            "imap_user",
-            "imap_folder",
-            "smtp_host",
-            "smtp_port",
-            "smtp_security",
-            "smtp_user",
-            "group",
-            "allowed_senders",
-            "denied_senders",
-            "poll_interval_seconds",
-            "is_active",
-        ]
+        fields = list(MAILBOX_FIELDS)
         widgets = {
             "allowed_senders": forms.Textarea(attrs={"rows": 3}),
             "denied_senders": forms.Textarea(attrs={"rows": 3}),
