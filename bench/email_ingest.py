@@ -17,18 +17,17 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import scratch as scratch_files  # noqa: E402 - bench/scratch.py, beside this script
 
 SUBJECTS = [
     "打印机开机后黑屏",
@@ -81,20 +80,7 @@ def generate(count: int, seed: int = 7) -> list[bytes]:
 
 
 def setup_database(args) -> tuple[str | None, str]:
-    data_dir = tempfile.mkdtemp(prefix="kefu-ingestbench-")
-    os.environ["KEFU_DATA_DIR"] = data_dir
-    os.environ["KEFU_LOG_LEVEL"] = "ERROR"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
-    scratch = None
-    if args.postgres:
-        import psycopg
-
-        scratch = f"kefu_ingestbench_{os.getpid()}"
-        with psycopg.connect(args.postgres.rstrip("/") + "/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        os.environ["KEFU_DATABASE_URL"] = args.postgres.rstrip("/") + "/" + scratch
-        os.environ["KEFU_DATABASE_POOL"] = "0"
-    return scratch, data_dir
+    return scratch_files.create("ingestbench", args.postgres, log_level="ERROR")
 
 
 def run(raws: list[bytes], mailbox) -> tuple[float, list[float], dict[str, int]]:
@@ -169,12 +155,7 @@ def main() -> None:
     finally:
         connection.close()
         if not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        if scratch and not args.keep:
-            import psycopg
-
-            with psycopg.connect(args.postgres.rstrip("/") + "/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            scratch_files.drop(scratch, data_dir, args.postgres)
 
 
 if __name__ == "__main__":

@@ -19,16 +19,16 @@ import argparse
 import multiprocessing
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import scratch as scratch_files  # noqa: E402 - bench/scratch.py, beside this script
 
 PRODUCTS = [
     "打印机",
@@ -122,20 +122,7 @@ def document_row(args: tuple[int, str, str, str]) -> tuple[int, str, str, str]:
 
 
 def setup_database(args) -> tuple[str | None, str]:
-    data_dir = tempfile.mkdtemp(prefix="kefu-bench-")
-    os.environ["KEFU_DATA_DIR"] = data_dir
-    os.environ["KEFU_LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
-    scratch = None
-    if args.postgres:
-        import psycopg
-
-        scratch = f"kefu_bench_{os.getpid()}"
-        with psycopg.connect(args.postgres.rstrip("/") + "/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        os.environ["KEFU_DATABASE_URL"] = args.postgres.rstrip("/") + "/" + scratch
-        os.environ["KEFU_DATABASE_POOL"] = "0"
-    return scratch, data_dir
+    return scratch_files.create("bench", args.postgres, log_level="WARNING")
 
 
 def seed(count: int) -> dict:
@@ -339,12 +326,7 @@ def main() -> None:
     finally:
         connection.close()
         if not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        if scratch and not args.keep:
-            import psycopg
-
-            with psycopg.connect(args.postgres.rstrip("/") + "/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            scratch_files.drop(scratch, data_dir, args.postgres)
 
 
 if __name__ == "__main__":
