@@ -15,7 +15,7 @@ from kefu.api.auth import current_user
 from kefu.api.errors import PayloadTooLarge
 from kefu.api.schemas import ERRORS, Ref, StrictSchema
 from kefu.intake.access import get_mailbox_for_user, mailboxes_for
-from kefu.intake.actions import ingest_email, save_mailbox
+from kefu.intake.actions import MAILBOX_FIELDS, ingest_email, save_mailbox
 from kefu.intake.models import Mailbox, Security
 
 router = Router(tags=["e-mail channel"])
@@ -134,21 +134,13 @@ def mailbox_data(mailbox: Mailbox) -> dict:
     return {
         **{
             name: getattr(mailbox, name)
+            # The editable fields except those shaped differently below, plus the fetch status.
             for name in (
-                "name",
-                "is_active",
-                "email_address",
-                "from_name",
-                "imap_host",
-                "imap_port",
-                "imap_security",
-                "imap_user",
-                "imap_folder",
-                "smtp_host",
-                "smtp_port",
-                "smtp_security",
-                "smtp_user",
-                "poll_interval_seconds",
+                *(
+                    f
+                    for f in MAILBOX_FIELDS
+                    if f not in ("group", "allowed_senders", "denied_senders")
+                ),
                 "next_fetch_at",
                 "last_fetch_at",
                 "last_error",
