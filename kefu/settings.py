@@ -75,7 +75,13 @@ INSTALLED_APPS = [
     "kefu.customers",
     "kefu.tickets",
     "kefu.intake",
+    # Ticket-event handlers run in this order: the SLA clock starts first, then routing may
+    # change group/priority/assignee (the clock recomputes), then triggers see the routed ticket.
     "kefu.sla",
+    "kefu.routing",
+    "kefu.automation",
+    "kefu.triage",
+    "kefu.notifications",
     "kefu.portal",
     "kefu.api",
 ]

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class Tier(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    KEY_ACCOUNT = "key_account", _("Key account")
 
 
 class Organization(models.Model):
     """A customer company."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, default=Tier.STANDARD)
     domain = models.CharField(
         _("e-mail domain"),
         max_length=200,
@@ -97,3 +106,94 @@ class Contact(models.Model):
     @property
     def identifier(self) -> str:
         return self.email or self.phone or self.wechat_id or ""
+
+
+class Product(models.Model):
+    """A model the company sells and services (e.g. KF-200 display controller)."""
+
+    model_number = models.CharField(_("model"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    warranty_months = models.PositiveSmallIntegerField(
+        _("warranty (months)"),
+        null=True,
+        blank=True,
+        help_text=_("Default warranty of a newly installed unit."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model_number"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self) -> str:
+        return f"{self.model_number} {self.name}"
+
+
+class AssetStatus(models.TextChoices):
+    IN_SERVICE = "in_service", _("In service")
+    IN_REPAIR = "in_repair", _("In repair")
+    RETIRED = "retired", _("Retired")
+
+
+class WarrantyStatus(models.TextChoices):
+    IN_WARRANTY = "in_warranty", _("In warranty")
+    EXPIRED = "expired", _("Warranty expired")
+    UNKNOWN = "unknown", _("Warranty unknown")
+
+
+class Asset(models.Model):
+    """One installed unit at a customer, identified by its serial number."""
+
+    serial_number = models.CharField(_("serial number"), max_length=100, unique=True)
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="assets"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assets",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assets",
+    )
+    installed_at = models.DateField(_("installed on"), null=True, blank=True)
+    installation_address = models.TextField(_("installation address"), blank=True)
+    warranty_ends_at = models.DateField(_("warranty ends"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=AssetStatus.choices, default=AssetStatus.IN_SERVICE
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["serial_number"]
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+        indexes = [
+            models.Index(fields=["organization", "serial_number"], name="asset_organization"),
+            models.Index(fields=["contact", "serial_number"], name="asset_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial_number} ({self.product.model_number})"
+
+    def warranty_status(self, today: date | None = None) -> str:
+        if self.warranty_ends_at is None:
+            return WarrantyStatus.UNKNOWN
+        today = today or timezone.localdate()
+        return (
+            WarrantyStatus.IN_WARRANTY if today <= self.warranty_ends_at else WarrantyStatus.EXPIRED
+        )

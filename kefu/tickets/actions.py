@@ -24,7 +24,7 @@ from django.utils.translation import gettext_noop
 
 from kefu.accounts.access import can_be_assigned, workable_group_ids
 from kefu.accounts.models import Group, Role, User
-from kefu.customers.models import Contact
+from kefu.customers.models import Asset, Contact
 from kefu.lib.errors import BusinessRuleError
 from kefu.lib.html import html_to_text, sanitize_html, text_to_html
 from kefu.realtime.publish import publish as publish_realtime
@@ -34,7 +34,9 @@ from kefu.tickets.access import can_work_ticket
 from kefu.tickets.models import (
     CUSTOMER_VISIBLE_FIELDS,
     Attachment,
+    Category,
     Channel,
+    Complexity,
     EventType,
     Message,
     Priority,
@@ -133,6 +135,48 @@ def normalise_tags(names: Iterable[str]) -> list[str]:
     return cleaned
 
 
+def _validate_complexity(value: str | None) -> str:
+    value = value or ""
+    if value and value not in Complexity.values:
+        raise ValidationError({"complexity": _("Unknown complexity %(value)s.") % {"value": value}})
+    return value
+
+
+def _validate_category(category: Category | None) -> Category | None:
+    if category is not None and not category.is_active:
+        raise BusinessRuleError(
+            _("The category %(category)s is deactivated.") % {"category": category},
+            field="category",
+        )
+    return category
+
+
+def _validate_asset(asset: Asset | None, contact: Contact) -> Asset | None:
+    """An asset must be active and, when it has an owner, belong to the ticket's customer."""
+    if asset is None:
+        return None
+    if not asset.is_active:
+        raise BusinessRuleError(
+            _("The asset %(asset)s is deactivated.") % {"asset": asset.serial_number},
+            field="asset",
+        )
+    owned_by_other = (asset.contact_id and asset.contact_id != contact.pk) and (
+        not asset.organization_id or asset.organization_id != contact.organization_id
+    )
+    if owned_by_other or (
+        not asset.contact_id
+        and asset.organization_id
+        and asset.organization_id != contact.organization_id
+    ):
+        raise ValidationError(
+            {
+                "asset": _("The asset %(asset)s belongs to another customer.")
+                % {"asset": asset.serial_number}
+            }
+        )
+    return asset
+
+
 def _validate_subject(subject: str) -> str:
     subject = " ".join((subject or "").split())
     if not subject:
@@ -203,8 +247,8 @@ def _display(field: str, value: Any) -> str:
         return ""
     if field == "tags":
         return ", ".join(value)
-    if field in ("group", "assignee", "type"):
-        return str(value)
+    if field == "asset":
+        return value.serial_number
     return str(value)
 
 
@@ -239,6 +283,9 @@ def create_ticket(
     group: Group | None = None,
     assignee: User | None = None,
     tags: Iterable[str] = (),
+    category: Category | None = None,
+    complexity: str | None = None,
+    asset: Asset | None = None,
     attachments: Sequence[UploadedFile] = (),
     author_contact: Contact | None = None,
     message_id: str = "",
@@ -292,6 +339,9 @@ def create_ticket(
             }
         )
     tag_names = normalise_tags(tags)
+    category = _validate_category(category)
+    complexity = _validate_complexity(complexity)
+    asset = _validate_asset(asset, contact)
 
     now = timezone.now()
     ticket = Ticket.objects.create(
@@ -305,6 +355,9 @@ def create_ticket(
         organization=contact.organization,
         group=group,
         assignee=assignee,
+        category=category,
+        complexity=complexity,
+        asset=asset,
         created_by=actor,
         last_customer_message_at=now,
     )
@@ -330,7 +383,18 @@ def create_ticket(
     return ticket
 
 
-TRACKED_FIELDS = ("subject", "state", "priority", "type", "group", "assignee", "tags")
+TRACKED_FIELDS = (
+    "subject",
+    "state",
+    "priority",
+    "type",
+    "group",
+    "assignee",
+    "tags",
+    "category",
+    "complexity",
+    "asset",
+)
 CUSTOMER_CHANGEABLE_STATES = (State.CLOSED,)
 
 
@@ -339,8 +403,9 @@ def update_ticket(
     actor: User | None, ticket: Ticket, *, reason: str = "", **changes: Any
 ) -> Ticket:
     """Change ticket fields: ``subject``, ``state``, ``priority``, ``type`` (key), ``group``
-    (Group), ``assignee`` (User or None) and ``tags`` (list of names). Unchanged values are
-    ignored; each real change becomes one timeline row.
+    (Group), ``assignee`` (User or None), ``tags`` (list of names), ``category`` (Category or
+    None), ``complexity`` (a ``Complexity`` value or "") and ``asset`` (Asset or None).
+    Unchanged values are ignored; each real change becomes one timeline row.
 
     ``actor=None`` is the system (SLA escalation, routing): no permission check, and the
     timeline shows "System"; only trusted code (tick functions, event handlers) passes it.
@@ -353,7 +418,7 @@ def update_ticket(
     # of=("self",): PostgreSQL cannot lock the nullable side of the assignee outer join.
     ticket = (
         Ticket.objects.select_for_update(of=("self",))
-        .select_related("group", "assignee", "type")
+        .select_related("group", "assignee", "type", "category", "asset", "contact")
         .get(pk=ticket.pk)
     )
 
@@ -427,6 +492,21 @@ def update_ticket(
         if new_state != ticket.state:
             diff["state"] = (ticket.state, new_state)
             _apply_state(ticket, new_state)
+    if "category" in changes:
+        new_category = _validate_category(changes["category"])
+        if (new_category.pk if new_category else None) != ticket.category_id:
+            diff["category"] = (ticket.category, new_category)
+            ticket.category = new_category
+    if "complexity" in changes:
+        complexity = _validate_complexity(changes["complexity"])
+        if complexity != ticket.complexity:
+            diff["complexity"] = (ticket.complexity, complexity)
+            ticket.complexity = complexity
+    if "asset" in changes:
+        new_asset = _validate_asset(changes["asset"], ticket.contact)
+        if (new_asset.pk if new_asset else None) != ticket.asset_id:
+            diff["asset"] = (ticket.asset, new_asset)
+            ticket.asset = new_asset
     if "tags" in changes:
         names = normalise_tags(changes["tags"] or [])
         current = list(ticket.tags.order_by("name").values_list("name", flat=True))

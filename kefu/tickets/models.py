@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Group
-from kefu.customers.models import Contact, Organization
+from kefu.customers.models import Asset, Contact, Organization
 
 
 class State(models.TextChoices):
@@ -45,6 +45,42 @@ class Channel(models.TextChoices):
     API = "api", _("API")
     WECHAT = "wechat", _("WeChat")
     WECOM = "wecom", _("WeCom")
+
+
+class Complexity(models.TextChoices):
+    SIMPLE = "simple", _("Simple")
+    STANDARD = "standard", _("Standard")
+    COMPLEX = "complex", _("Complex")
+
+
+class Category(models.Model):
+    """A node of the category tree (e.g. Hardware › Display › No picture)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="unique_category_per_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(parent=None), name="unique_top_category"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class TicketType(models.Model):
@@ -152,6 +188,25 @@ class Ticket(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    complexity = models.CharField(
+        _("complexity"), max_length=10, choices=Complexity.choices, blank=True
+    )
+    asset = models.ForeignKey(
+        Asset,
+        verbose_name=_("asset"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     first_response_at = models.DateTimeField(_("first agent response"), null=True, blank=True)
@@ -177,6 +232,7 @@ class Ticket(models.Model):
             models.Index(fields=["-created_at", "-id"], name="ticket_created"),
             models.Index(fields=["contact", "-created_at"], name="ticket_contact"),
             models.Index(fields=["organization", "-created_at"], name="ticket_organization"),
+            models.Index(fields=["asset", "-created_at"], name="ticket_asset"),
         ]
 
     def __str__(self) -> str:
