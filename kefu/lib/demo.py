@@ -8,6 +8,7 @@ and happens once: the demo administrator's account marks a database that has it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -597,6 +598,27 @@ def demo_logins() -> list[tuple[str, str, str]]:
     return logins
 
 
+@dataclass(frozen=True)
+class DemoContext:
+    """What the base demo created, keyed like ``GROUPS``, ``STAFF`` and ``CUSTOMERS``."""
+
+    groups: dict[str, Group]
+    staff: dict[str, User]
+    organizations: dict[str, Organization]
+    contacts: dict[str, Contact]
+
+
+DemoLoader = Callable[[DemoContext], None]
+_demo_loaders: list[tuple[str, DemoLoader]] = []
+
+
+def register_demo_loader(name: str, loader: DemoLoader) -> None:
+    """Apps add their demo data (assets, rules, labelled history) from ``AppConfig.ready()``;
+    loaders run after the base demo, inside its transaction, in ``INSTALLED_APPS`` order."""
+    if all(existing != name for existing, _loader in _demo_loaders):
+        _demo_loaders.append((name, loader))
+
+
 def load_demo() -> bool:
     """Load the demo data; returns False (and changes nothing) if it is already there."""
     if User.objects.filter(email=ADMIN_EMAIL).exists():
@@ -610,10 +632,18 @@ def load_demo() -> bool:
         contacts = {
             customer.key: _create_customer(customer, organizations) for customer in CUSTOMERS
         }
-        tickets = [_tell(story, staff, contacts, groups) for story in STORIES]
+        for story in STORIES:
+            _tell(story, staff, contacts, groups)
+        context = DemoContext(
+            groups=groups, staff=staff, organizations=organizations, contacts=contacts
+        )
+        for _name, loader in list(_demo_loaders):
+            loader(context)
         # The demo's history happened "before" this install: its replies must not now be mailed
         # to the (made-up) customers by the worker.
-        Message.objects.filter(ticket__in=tickets).update(customer_notified_at=timezone.now())
+        Message.objects.filter(customer_notified_at__isnull=True).update(
+            customer_notified_at=timezone.now()
+        )
     return True
 
 
