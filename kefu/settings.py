@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kefu.realtime",
     "kefu.search",
     "kefu.accounts",
+    "kefu.audit",
     "kefu.customers",
     "kefu.tickets",
     "kefu.intake",

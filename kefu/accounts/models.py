@@ -59,6 +59,9 @@ class User(AbstractBaseUser):
         help_text=_("Empty: use the browser's language."),
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    signature = models.TextField(
+        _("signature"), blank=True, help_text=_("Added below your public replies.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 
@@ -133,6 +136,11 @@ class Group(models.Model):
         _("default group"),
         default=False,
         help_text=_("Receives every ticket that no other rule places."),
+    )
+    signature = models.TextField(
+        _("signature"),
+        blank=True,
+        help_text=_("Added below the agent's signature on public replies of this group."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     escalation_group = models.ForeignKey(
@@ -209,6 +217,7 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
