@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
@@ -15,8 +15,13 @@ from kefu.api.auth import current_user
 from kefu.api.errors import PayloadTooLarge
 from kefu.api.schemas import ERRORS, Ref, StrictSchema
 from kefu.intake.access import get_mailbox_for_user, mailboxes_for
-from kefu.intake.actions import MAILBOX_FIELDS, ingest_email, save_mailbox
-from kefu.intake.models import Mailbox, Security
+from kefu.intake.actions import (
+    MAILBOX_FIELDS,
+    ingest_email,
+    save_group_mail_settings,
+    save_mailbox,
+)
+from kefu.intake.models import GroupMailSettings, Mailbox, Security
 
 router = Router(tags=["e-mail channel"])
 
@@ -228,3 +233,93 @@ def update_mailbox(request: HttpRequest, mailbox_id: int, payload: MailboxIn):
     mailbox = get_mailbox_for_user(user, mailbox_id)
     mailbox = save_mailbox(user, mailbox, **_values(payload))
     return mailbox_data(mailbox)
+
+
+class GroupMailSettingsIn(StrictSchema):
+    send_acknowledgement: bool | None = None
+    send_resolution_notice: bool | None = None
+    sending_mailbox: int | None = Field(
+        None,
+        description="The id of the mailbox replies go out through; null: the mailbox the "
+        "customer wrote to.",
+    )
+
+
+class GroupMailSettingsOut(Schema):
+    group: Ref
+    send_acknowledgement: bool
+    send_resolution_notice: bool
+    sending_mailbox: Ref | None
+
+
+class GroupMailSettingsList(Schema):
+    items: list[GroupMailSettingsOut]
+
+
+def _group_mail_settings_data(group: Group, stored: GroupMailSettings | None) -> dict:
+    stored = stored or GroupMailSettings(group=group)
+    mailbox = stored.sending_mailbox
+    return {
+        "group": {"id": group.pk, "name": group.name},
+        "send_acknowledgement": stored.send_acknowledgement,
+        "send_resolution_notice": stored.send_resolution_notice,
+        "sending_mailbox": {"id": mailbox.pk, "name": mailbox.name} if mailbox else None,
+    }
+
+
+@router.get(
+    "/channels/email/group-settings",
+    response={200: GroupMailSettingsList, **ERRORS},
+    url_name="list_group_mail_settings",
+    summary="Automatic mail and sender mailbox of every active group (administrators)",
+)
+def list_group_mail_settings(request: HttpRequest):
+    _require_admin(request)
+    stored = {
+        row.group_id: row for row in GroupMailSettings.objects.select_related("sending_mailbox")
+    }
+    return {
+        "items": [
+            _group_mail_settings_data(group, stored.get(group.pk))
+            for group in Group.objects.filter(is_active=True).order_by("name")
+        ]
+    }
+
+
+@router.patch(
+    "/channels/email/group-settings/{int:group_id}",
+    response={200: GroupMailSettingsOut, **ERRORS},
+    url_name="update_group_mail_settings",
+    summary="Change a group's automatic mail switches and sender mailbox (administrators)",
+)
+def update_group_mail_settings(request: HttpRequest, group_id: int, payload: GroupMailSettingsIn):
+    user = _require_admin(request)
+    group = Group.objects.filter(pk=group_id, is_active=True).first()
+    if group is None:
+        raise Http404(_("No active group has the id %(id)s.") % {"id": group_id})
+    current = GroupMailSettings.objects.filter(group=group).first() or GroupMailSettings(
+        group=group
+    )
+    values = payload.model_dump(exclude_unset=True)
+    mailbox = current.sending_mailbox
+    if "sending_mailbox" in values:
+        mailbox_id = values["sending_mailbox"]
+        mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else None
+        if mailbox_id and mailbox is None:
+            raise ValidationError(
+                {"sending_mailbox": _("No mailbox has the id %(id)s.") % {"id": mailbox_id}}
+            )
+    acknowledgement = values.get("send_acknowledgement")
+    resolution_notice = values.get("send_resolution_notice")
+    saved = save_group_mail_settings(
+        user,
+        group,
+        send_acknowledgement=current.send_acknowledgement
+        if acknowledgement is None
+        else bool(acknowledgement),
+        send_resolution_notice=current.send_resolution_notice
+        if resolution_notice is None
+        else bool(resolution_notice),
+        sending_mailbox=mailbox,
+    )
+    return _group_mail_settings_data(group, saved)

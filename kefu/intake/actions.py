@@ -503,14 +503,25 @@ def on_ticket_state_changed(event: events.TicketStateChanged) -> None:
 
 
 def save_group_mail_settings(
-    actor: User, group: Group, *, send_acknowledgement: bool, send_resolution_notice: bool
+    actor: User,
+    group: Group,
+    *,
+    send_acknowledgement: bool,
+    send_resolution_notice: bool,
+    sending_mailbox: Mailbox | None = None,
 ) -> GroupMailSettings:
     _require_admin(actor)
+    if sending_mailbox is not None and not sending_mailbox.is_active:
+        raise BusinessRuleError(
+            _("The mailbox %(mailbox)s is deactivated.") % {"mailbox": sending_mailbox},
+            field="sending_mailbox",
+        )
     preferences, _created = GroupMailSettings.objects.update_or_create(
         group=group,
         defaults={
             "send_acknowledgement": send_acknowledgement,
             "send_resolution_notice": send_resolution_notice,
+            "sending_mailbox": sending_mailbox,
         },
     )
     return preferences

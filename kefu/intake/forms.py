@@ -38,4 +38,9 @@ class MailboxForm(forms.ModelForm):
 class GroupMailSettingsForm(forms.ModelForm):
     class Meta:
         model = GroupMailSettings
-        fields = ["send_acknowledgement", "send_resolution_notice"]
+        fields = ["send_acknowledgement", "send_resolution_notice", "sending_mailbox"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sending_mailbox"].queryset = Mailbox.objects.filter(is_active=True)
+        self.fields["sending_mailbox"].empty_label = _("The mailbox the customer wrote to")

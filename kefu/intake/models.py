@@ -228,6 +228,18 @@ class GroupMailSettings(models.Model):
         default=True,
         help_text=_("Tell the customer by e-mail when their ticket is resolved."),
     )
+    sending_mailbox = models.ForeignKey(
+        "Mailbox",
+        verbose_name=_("send as"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "Replies and automatic mail of this group's e-mail tickets go out through this "
+            "mailbox; empty: through the mailbox the customer wrote to."
+        ),
+    )
 
     class Meta:
         verbose_name = _("automatic mail settings")

@@ -19,8 +19,26 @@ def outgoing_message_id(message, mailbox) -> str:
 
 
 def mailbox_for_ticket(ticket):
-    """The active mailbox the ticket's customer last wrote to, or None."""
-    from kefu.intake.models import InboundEmail, Outcome
+    """The mailbox the ticket's mail goes out through, or None (the site's sender).
+
+    The group's "send as" mailbox when it is set and active (a ticket moved to 售后服务部 is
+    answered from the after-sales address); otherwise the active mailbox the customer last
+    wrote to. Each mailbox sends through its own SMTP account, so the From always matches the
+    logged-in sender.
+    """
+    from kefu.intake.models import GroupMailSettings, InboundEmail, Outcome
+
+    sending = (
+        GroupMailSettings.objects.filter(
+            group_id=ticket.group_id,
+            sending_mailbox__isnull=False,
+            sending_mailbox__is_active=True,
+        )
+        .select_related("sending_mailbox")
+        .first()
+    )
+    if sending is not None:
+        return sending.sending_mailbox
 
     inbound = (
         InboundEmail.objects.filter(

@@ -256,3 +256,112 @@ def test_admins_switch_automatic_mail_per_group_and_others_cannot(cast):
     assert response.status_code == 302
     settings_row = cast.cs.mail_settings
     assert settings_row.send_acknowledgement and not settings_row.send_resolution_notice
+
+
+def test_a_groups_send_as_mailbox_sends_its_replies_and_automatic_mail(cast, mail, mailbox):
+    from aiosmtpd.controller import Controller
+
+    from kefu.intake.actions import save_mailbox
+
+    handler = Rejecting()
+    handler.reject = False
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        service = save_mailbox(
+            cast.admin,
+            name="After-sales",
+            email_address="service@kefu.example",
+            from_name="售后服务部",
+            imap_host="127.0.0.1",
+            imap_port=1,
+            imap_security="none",
+            imap_user="service",
+            imap_password="secret",
+            smtp_host="127.0.0.1",
+            smtp_port=controller.port,
+            smtp_security="none",
+            smtp_user="",
+        )
+        save_group_mail_settings(
+            cast.admin,
+            cast.cs,
+            send_acknowledgement=False,
+            send_resolution_notice=True,
+            sending_mailbox=service,
+        )
+        # The customer wrote to support@ (whose SMTP port 1 refuses everything) …
+        ticket = ingest_email(mail(message_id="<q1@customer.example>"), mailbox).ticket
+        update_ticket(cast.admin, ticket, group=cast.cs)
+        reply = add_message(cast.agent, ticket, body="我们派工程师上门。")
+        update_ticket(cast.agent, ticket, state=State.RESOLVED)
+        run_pending_jobs()
+        reply.refresh_from_db()
+        # … but 客服部 answers as service@, through service@'s own SMTP account.
+        assert reply.delivery_error == "" and reply.customer_notified_at is not None
+        assert reply.message_id.endswith("@kefu.example>")
+        # The acknowledgement (queued while the ticket was in 售后服务部, sent after the move),
+        # the reply and the resolution notice.
+        assert len(handler.delivered) == 3
+        for raw in handler.delivered:
+            assert b"service@kefu.example" in raw.split(b"\r\n\r\n", 1)[0]
+            assert b"In-Reply-To: <q1@customer.example>" in raw
+        statuses = set(AutomaticMail.objects.filter(ticket=ticket).values_list("status", flat=True))
+        assert statuses == {AutoMailStatus.SENT}
+
+        # Deactivating the sender mailbox falls back to the mailbox the customer wrote to.
+        from kefu.intake.email.send import mailbox_for_ticket
+
+        save_mailbox(cast.admin, service, is_active=False)
+        assert mailbox_for_ticket(ticket) == mailbox
+    finally:
+        controller.stop()
+
+
+def test_admins_choose_the_send_as_mailbox_in_the_console_and_the_api(cast, mailbox):
+    url = "/intake/mailboxes/automatic-mail/"
+    client = login(cast.admin)
+    assert b"Send as" in client.get(url).content
+    client.post(
+        url,
+        {"group": cast.cs.pk, "send_acknowledgement": "on", "sending_mailbox": mailbox.pk},
+    )
+    assert cast.cs.mail_settings.sending_mailbox == mailbox
+
+    api = "/api/v1/channels/email/group-settings"
+    headers = {"Authorization": f"Bearer {cast.token(cast.admin)}"}
+    listed = Client().get(api, headers=headers).json()["items"]
+    cs_row = next(row for row in listed if row["group"]["id"] == cast.cs.pk)
+    assert cs_row["sending_mailbox"] == {"id": mailbox.pk, "name": mailbox.name}
+    assert cs_row["send_acknowledgement"] and not cs_row["send_resolution_notice"]
+
+    changed = Client().patch(
+        f"{api}/{cast.cs.pk}",
+        {"sending_mailbox": None, "send_resolution_notice": True},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["sending_mailbox"] is None
+    assert changed.json()["send_acknowledgement"] and changed.json()["send_resolution_notice"]
+
+    unknown = Client().patch(
+        f"{api}/{cast.cs.pk}",
+        {"sending_mailbox": 999999},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "sending_mailbox"
+
+    agent_headers = {"Authorization": f"Bearer {cast.token(cast.agent)}"}
+    assert Client().get(api, headers=agent_headers).status_code == 403
+    refused = Client().patch(
+        f"{api}/{cast.cs.pk}",
+        {"sending_mailbox": mailbox.pk},
+        content_type="application/json",
+        headers=agent_headers,
+    )
+    assert refused.status_code == 403
+    cast.cs.mail_settings.refresh_from_db()
+    assert cast.cs.mail_settings.sending_mailbox is None
