@@ -22,6 +22,7 @@ from email.message import Message
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 
 from kefu.intake.email.charsets import decode_bytes, decode_header_words, undo_surrogates
+from kefu.intake.email.tnef import TnefError, is_tnef, unpack_tnef
 from kefu.lib.html import html_to_text, sanitize_html
 
 logger = logging.getLogger(__name__)
@@ -343,6 +344,8 @@ def _walk(part: Message, parsed: ParsedEmail, texts: list[str], htmls: list[str]
     content = payload
     if top and not content and content_type == "text/plain":
         return
+    if _is_tnef_part(content_type, filename, content) and _unpack_tnef(content, parsed, texts):
+        return
     parsed.attachments.append(
         ParsedAttachment(
             filename=filename or _default_filename(content_type, len(parsed.attachments) + 1),
@@ -352,6 +355,39 @@ def _walk(part: Message, parsed: ParsedEmail, texts: list[str], htmls: list[str]
             is_inline=disposition == "inline" or bool(part.get("content-id")),
         )
     )
+
+
+def _is_tnef_part(content_type: str, filename: str | None, content: bytes) -> bool:
+    named = content_type in ("application/ms-tnef", "application/vnd.ms-tnef") or (
+        (filename or "").lower() == "winmail.dat"
+    )
+    return named and is_tnef(content)
+
+
+def _unpack_tnef(content: bytes, parsed: ParsedEmail, texts: list[str]) -> bool:
+    """Replace a ``winmail.dat`` by the files inside it; False keeps it as it is (unreadable).
+
+    Its plain-text body becomes the mail's body only when the mail has no text of its own.
+    """
+    try:
+        unpacked = unpack_tnef(content)
+    except TnefError:
+        return False
+    if not unpacked.attachments and not unpacked.body_text:
+        return False
+    for attachment in unpacked.attachments:
+        parsed.attachments.append(
+            ParsedAttachment(
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                content=attachment.content,
+                content_id=attachment.content_id,
+                is_inline=False,
+            )
+        )
+    if unpacked.body_text.strip() and not any(text.strip() for text in texts):
+        texts.append(unpacked.body_text)
+    return True
 
 
 def _part_body_bytes(part: Message) -> bytes:

@@ -202,7 +202,7 @@ def test_the_parser_matches_the_zammad_corpus(zammad):
     print("failures:", failures)
     assert total == 106
     # Equal to Zammad's expectation. The misses are Zammad's own quirks (DISPUTED above, each
-    # checked against the right value) or TNEF contents: see docs/channels.md.
+    # checked against the right value) or attachment edge cases: see docs/channels.md.
     assert passed["from_email"] >= 103
     assert passed["subject"] >= 105
     assert passed["from_display_name"] >= 102
