@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema
 from kefu.accounts.models import Group, User
 from kefu.api.auth import current_user
 from kefu.api.schemas import ERRORS, Ref, StrictSchema, TicketOut, ref, ticket_data
+from kefu.customers.models import Tier
 from kefu.sla import actions
 from kefu.sla.access import (
     get_calendar_date_for_user,
@@ -276,6 +277,7 @@ class PolicyOut(Schema):
     calendar: Ref
     priorities: list[str]
     channels: list[str]
+    tiers: list[str] = Field(description="Organisation tiers; empty: any customer.")
     organizations: list[Ref]
     ticket_types: list[Ref]
     groups: list[Ref]
@@ -296,6 +298,7 @@ class PolicyIn(StrictSchema):
     calendar: int | None = None
     priorities: list[Priority] | None = None
     channels: list[Channel] | None = None
+    tiers: list[Tier] | None = None
     organizations: list[int] | None = None
     ticket_types: list[int] | None = None
     groups: list[int] | None = None
@@ -338,6 +341,7 @@ def policy_data(policy: SLAPolicy) -> dict[str, Any]:
         "calendar": ref(policy.calendar),
         "priorities": list(policy.priorities or []),
         "channels": list(policy.channels or []),
+        "tiers": list(policy.tiers or []),
         "organizations": [ref(o) for o in policy.organizations.all()],
         "ticket_types": [ref(t) for t in policy.ticket_types.all()],
         "groups": [ref(g) for g in policy.groups.all()],
@@ -371,7 +375,7 @@ def _policy_fields(payload: PolicyIn) -> tuple[dict[str, Any], dict[str, dict[st
         fields["calendar"] = _by_id(BusinessCalendar.objects.all(), fields["calendar"], "calendar")
         if fields["calendar"] is None:
             raise ValidationError({"calendar": _("Every policy names a calendar.")})
-    for name in ("priorities", "channels"):
+    for name in ("priorities", "channels", "tiers"):
         if name in fields:
             fields[name] = [str(value) for value in fields[name] or []]
     if targets is not None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Group, User
-from kefu.customers.models import Organization
+from kefu.customers.models import Organization, Tier
 from kefu.sla.deadlines import WEEKDAY_KEYS, format_clock, parse_clock, parse_working_hours
 from kefu.sla.models import (
     TARGETS,
@@ -150,6 +150,13 @@ class PolicyForm(ChoicesFromQuerysets, forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: any channel."),
     )
+    tiers = forms.MultipleChoiceField(
+        label=_("Organisation tiers"),
+        choices=Tier.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: any customer; ticked: only customers of these tiers."),
+    )
 
     class Meta:
         model = SLAPolicy
@@ -160,6 +167,7 @@ class PolicyForm(ChoicesFromQuerysets, forms.ModelForm):
             "calendar",
             "priorities",
             "channels",
+            "tiers",
             "organizations",
             "ticket_types",
             "groups",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Group
-from kefu.customers.models import Organization
+from kefu.customers.models import Organization, Tier
 from kefu.sla import official
 from kefu.sla.deadlines import (
     WorkingCalendar,
@@ -195,6 +195,12 @@ class SLAPolicy(models.Model):
     )
     priorities = models.JSONField(_("priorities"), default=list, blank=True)
     channels = models.JSONField(_("channels"), default=list, blank=True)
+    tiers = models.JSONField(
+        _("organisation tiers"),
+        default=list,
+        blank=True,
+        help_text=_("Customers' organisation tiers (e.g. key account); none: any customer."),
+    )
     organizations = models.ManyToManyField(
         Organization, verbose_name=_("organisations"), blank=True, related_name="+"
     )
@@ -227,6 +233,8 @@ class SLAPolicy(models.Model):
             errors["priorities"] = _("Unknown priority.")
         if set(self.channels or []) - set(Channel.values):
             errors["channels"] = _("Unknown channel.")
+        if set(self.tiers or []) - set(Tier.values):
+            errors["tiers"] = _("Unknown organisation tier.")
         if not 1 <= (self.warning_percent or 0) <= 99:
             errors["warning_percent"] = _("Enter a percentage between 1 and 99.")
         if errors:
@@ -237,6 +245,10 @@ class SLAPolicy(models.Model):
         if self.priorities and ticket.priority not in self.priorities:
             return False
         if self.channels and ticket.channel not in self.channels:
+            return False
+        if self.tiers and (
+            ticket.organization_id is None or ticket.organization.tier not in self.tiers
+        ):
             return False
         checks = (
             (self.organizations.all(), ticket.organization_id),

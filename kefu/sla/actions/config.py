@@ -32,6 +32,7 @@ POLICY_FIELDS = (
     "calendar",
     "priorities",
     "channels",
+    "tiers",
     "warning_percent",
     "acknowledgement_lapses_to_escalate",
 )

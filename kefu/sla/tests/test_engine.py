@@ -297,3 +297,42 @@ def test_check_due_at_tracks_the_next_thing_to_look_at(make_ticket):
     # 75 % of 120 minutes on the 24×7 calendar.
     assert sla_of(ticket).check_due_at == at(2026, 11, 23, 10, 30)
     assert sla_of(ticket).check_due_at - at(2026, 11, 23, 9, 0) == timedelta(minutes=90)
+
+
+def test_a_key_account_policy_applies_only_to_key_account_customers(cast, make_ticket):
+    from django.test import Client
+
+    calendar = BusinessCalendar.objects.get(kind="china")
+    headers = {"Authorization": f"Bearer {cast.token(cast.admin)}"}
+    response = Client().post(
+        "/api/v1/sla/policies",
+        {
+            "name": "Key accounts",
+            "position": 0,
+            "calendar": calendar.pk,
+            "tiers": ["key_account"],
+            "targets": {"medium": {"first_response": 60}},
+        },
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["tiers"] == ["key_account"]
+    refused = Client().post(
+        "/api/v1/sla/policies",
+        {"name": "Bad", "calendar": calendar.pk, "tiers": ["gold"]},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert refused.status_code == 422
+
+    cast.acme.tier = "key_account"
+    cast.acme.save()
+    with time_machine.travel(at(2026, 11, 24, 10, 0), tick=False):
+        key_account_ticket = make_ticket(cast.alice, priority="medium")
+        globex_ticket = make_ticket(cast.bob, priority="medium")
+        consumer_ticket = make_ticket(cast.carol, priority="medium")
+    assert sla_of(key_account_ticket).policy.name == "Key accounts"
+    assert sla_of(key_account_ticket).first_response_due_at == at(2026, 11, 24, 11, 0)
+    assert sla_of(globex_ticket).policy.name == "Standard"
+    assert sla_of(consumer_ticket).policy.name == "Standard"
