@@ -49,3 +49,57 @@ def can_be_assigned(user: User, group: Group) -> bool:
     if user.role == Role.ADMIN:
         return True
     return assignable_agents(group).filter(pk=user.pk).exists()
+
+
+def require_admin_page(user: User) -> None:
+    """Administration pages: customers (and anonymous users) get a 404, other staff a 403."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        raise Http404("No such page")
+    if user.role != Role.ADMIN:
+        raise PermissionDenied("Only administrators manage users and groups.")
+
+
+def get_user_for_admin(user: User, pk: int | str) -> User:
+    from django.http import Http404
+
+    require_admin_page(user)
+    try:
+        return User.objects.get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such user") from None
+
+
+def get_group_for_admin(user: User, pk: int | str) -> Group:
+    from django.http import Http404
+
+    require_admin_page(user)
+    try:
+        return Group.objects.select_related("escalation_group").get(pk=pk)
+    except (Group.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such group") from None
+
+
+def tokens_visible_to(user: User):
+    """Staff see their own tokens; administrators every token."""
+    from kefu.accounts.models import ApiToken
+
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        return ApiToken.objects.none()
+    if user.role == Role.ADMIN:
+        return ApiToken.objects.all()
+    return ApiToken.objects.filter(user=user)
+
+
+def get_token_for_user(user: User, pk: int | str):
+    """A token ``user`` may see and revoke (their own; any for administrators), or 404."""
+    from django.http import Http404
+
+    from kefu.accounts.models import ApiToken
+
+    try:
+        return tokens_visible_to(user).select_related("user").get(pk=pk)
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such token") from None

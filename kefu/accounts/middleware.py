@@ -13,6 +13,7 @@ class UserPreferencesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        previous_language = translation.get_language()
         user = getattr(request, "user", None)
         language = (
             getattr(user, "language", "") if user is not None and user.is_authenticated else ""
@@ -30,4 +31,9 @@ class UserPreferencesMiddleware:
         response = self.get_response(request)
         if language:
             response.headers.setdefault("Content-Language", language)
+        if not response.streaming:
+            # The thread serves other requests (and, in tests, other tests) next: leave it as we
+            # found it. A streaming response still renders after this, in the user's settings.
+            translation.activate(previous_language)
+            timezone.deactivate()
         return response

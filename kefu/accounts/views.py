@@ -94,7 +94,13 @@ def set_password_view(request, uidb64: str, token: str):
 def preferences(request):
     user = request.user
     form = PreferencesForm(
-        request.POST or None, initial={"language": user.language, "time_zone": user.time_zone}
+        request.POST or None,
+        initial={
+            "language": user.language,
+            "time_zone": user.time_zone,
+            "signature": user.signature,
+        },
+        user=user,
     )
     if request.method == "POST" and form.is_valid():
         try:

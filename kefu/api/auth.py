@@ -9,8 +9,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone, translation
-from ninja.errors import Throttled
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, Throttled
 from ninja.security import HttpBearer
 
 from kefu.accounts.models import ApiToken, User, hash_token
@@ -19,6 +20,16 @@ from kefu.accounts.models import ApiToken, User, hash_token
 # writing it on every request would turn each read into a write on a hot row.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 THROTTLE_WINDOW_SECONDS = 60
+
+
+class ExpiredToken(AuthenticationError):
+    """A known token past its ``expires_at``: a ``401`` that says so (``detail``), so the
+    integration's owner knows to create a new token rather than hunt for a typo."""
+
+    def __init__(self, api_token: ApiToken):
+        super().__init__()
+        when = formats.date_format(timezone.localtime(api_token.expires_at), "DATETIME_FORMAT")
+        self.detail = _("API token expired on %(date)s; create a new one.") % {"date": when}
 
 
 class BearerToken(HttpBearer):
@@ -35,6 +46,18 @@ class BearerToken(HttpBearer):
             .first()
         )
         if api_token is None:
+            expired = (
+                ApiToken.objects.filter(
+                    token_hash=hash_token(token),
+                    revoked_at__isnull=True,
+                    user__is_active=True,
+                    expires_at__lte=timezone.now(),
+                )
+                .only("expires_at")
+                .first()
+            )
+            if expired is not None:
+                raise ExpiredToken(expired)
             return None
         check_throttle(api_token)
         record_use(api_token)

@@ -132,7 +132,9 @@ def describe(exc: Exception) -> ApiError | None:
     if isinstance(exc, AuthenticationError):
         return ApiError(
             401,
-            _("Missing or invalid API token; send the header Authorization: Bearer <token>."),
+            # ``detail``: a more precise reason, e.g. kefu.api.auth.ExpiredToken.
+            getattr(exc, "detail", None)
+            or _("Missing or invalid API token; send the header Authorization: Bearer <token>."),
             headers={"WWW-Authenticate": "Bearer"},
         )
     if isinstance(exc, HttpError):
