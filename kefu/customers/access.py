@@ -8,11 +8,19 @@ import functools
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kefu.accounts.models import User
-from kefu.customers.models import Contact, ContactQuerySet
+from kefu.customers.models import (
+    Asset,
+    Contact,
+    ContactQuerySet,
+    ImportRun,
+    Organization,
+    Product,
+    ProductDocument,
+)
 
 
 def staff_console_view(view: Callable) -> Callable:
@@ -57,3 +65,77 @@ def search_contacts(user: User, query: str, *, limit: int = 10) -> list[Contact]
         )
     )
     return list(matches.select_related("organization").order_by("name", "pk")[:limit])
+
+
+def _require_staff(user: User) -> None:
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        raise Http404("No such page")
+
+
+def get_organization_for_user(user: User, pk: int | str) -> Organization:
+    _require_staff(user)
+    try:
+        return Organization.objects.get(pk=pk)
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such organisation") from None
+
+
+def get_product_for_user(user: User, pk: int | str) -> Product:
+    _require_staff(user)
+    try:
+        return Product.objects.get(pk=pk)
+    except (Product.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such product") from None
+
+
+def get_document_for_user(user: User, pk: int | str) -> ProductDocument:
+    _require_staff(user)
+    try:
+        return ProductDocument.objects.select_related("product").get(pk=pk, is_active=True)
+    except (ProductDocument.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such document") from None
+
+
+def assets_visible_to(user: User) -> QuerySet[Asset]:
+    """Staff: every asset. A customer: their own units, plus their organisation's when its
+    members share tickets (the same rule as for tickets). Anyone else: none."""
+    if not user.is_authenticated or not user.is_active:
+        return Asset.objects.none()
+    if user.is_staff_member:
+        return Asset.objects.all()
+    contact = getattr(user, "contact", None) if user.is_customer else None
+    if contact is None:
+        return Asset.objects.none()
+    condition = Q(contact=contact)
+    if contact.organization_id and contact.organization.members_share_tickets:
+        condition |= Q(organization_id=contact.organization_id)
+    return Asset.objects.filter(condition, is_active=True)
+
+
+def get_asset_for_user(user: User, pk: int | str) -> Asset:
+    try:
+        return (
+            assets_visible_to(user).select_related("product", "organization", "contact").get(pk=pk)
+        )
+    except (Asset.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such asset") from None
+
+
+def contacts_readable_by(user: User) -> QuerySet[Contact]:
+    """For the API: staff read every contact, a customer only their own."""
+    if not user.is_authenticated or not user.is_active:
+        return Contact.objects.none()
+    if user.is_staff_member:
+        return Contact.objects.all()
+    contact = getattr(user, "contact", None) if user.is_customer else None
+    return Contact.objects.filter(pk=contact.pk) if contact is not None else Contact.objects.none()
+
+
+def get_import_for_user(user: User, pk: int | str) -> ImportRun:
+    _require_staff(user)
+    if not (user.is_admin or user.is_supervisor):
+        raise Http404("No such import")
+    try:
+        return ImportRun.objects.get(pk=pk)
+    except (ImportRun.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such import") from None

@@ -1,14 +1,40 @@
-"""Writes to organisations and contacts."""
+"""Writes to organisations, contacts, products, product documents, assets and imports."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kefu.accounts.models import User
-from kefu.customers.models import Contact, Organization
+from kefu.audit.actions import record
+from kefu.customers.models import (
+    Asset,
+    AssetStatus,
+    Contact,
+    ImportKind,
+    ImportRun,
+    ImportStatus,
+    Organization,
+    Product,
+    ProductDocument,
+    Tier,
+    default_warranty_end,
+)
+from kefu.lib.errors import BusinessRuleError
+
+DEFAULT_PHONE_REGION = "CN"
+logger = logging.getLogger(__name__)
+REASON_CONTACTS_MERGED = gettext_noop("Duplicate customer records were merged")
 
 
 def _require_staff(actor: User | None) -> None:
@@ -20,7 +46,7 @@ def normalise_identifiers(
     email: str | None, phone: str | None, wechat_id: str | None
 ) -> tuple[str | None, str | None, str | None]:
     email = (email or "").strip().lower() or None
-    phone = "".join((phone or "").split()) or None
+    phone = normalise_phone(phone)
     wechat_id = (wechat_id or "").strip() or None
     if email:
         try:
@@ -38,20 +64,43 @@ def normalise_identifiers(
     return email, phone, wechat_id
 
 
+def normalise_phone(phone: str | None) -> str | None:
+    """``+86 138-0000 0001`` and ``13800000001`` are one number: a valid number becomes E.164
+    (``+8613800000001``; numbers without a country code are read as Chinese); anything
+    ``phonenumbers`` cannot validate (an extension, an internal line) keeps its digits as typed,
+    without spaces."""
+    cleaned = "".join((phone or "").split())
+    if not cleaned:
+        return None
+    try:
+        parsed = phonenumbers.parse(cleaned, DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return cleaned
+    if phonenumbers.is_valid_number(parsed):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return cleaned
+
+
 def find_contact(
     *, email: str | None = None, phone: str | None = None, wechat_id: str | None = None
 ) -> Contact | None:
+    found = None
     if email:
         found = Contact.objects.filter(email__iexact=email).first()
-        if found:
-            return found
-    if phone:
+    if found is None and phone:
         found = Contact.objects.filter(phone=phone).first()
-        if found:
-            return found
-    if wechat_id:
-        return Contact.objects.filter(wechat_id=wechat_id).first()
-    return None
+    if found is None and wechat_id:
+        found = Contact.objects.filter(wechat_id=wechat_id).first()
+    return follow_merges(found)
+
+
+def follow_merges(contact: Contact | None) -> Contact | None:
+    """The record that absorbed ``contact`` (through any chain of merges), else ``contact``."""
+    seen = set()
+    while contact is not None and contact.merged_into_id and contact.pk not in seen:
+        seen.add(contact.pk)
+        contact = Contact.objects.filter(pk=contact.merged_into_id).first() or contact
+    return contact
 
 
 def organization_for_email(email: str | None) -> Organization | None:
@@ -71,6 +120,7 @@ def create_contact(
     wechat_id: str | None = None,
     organization: Organization | None = None,
     language: str = "",
+    notes: str = "",
 ) -> Contact:
     _require_staff(actor)
     email, phone, wechat_id = normalise_identifiers(email, phone, wechat_id)
@@ -88,6 +138,7 @@ def create_contact(
         wechat_id=wechat_id,
         organization=organization or organization_for_email(email),
         language=language,
+        notes=notes,
     )
 
 
@@ -119,13 +170,89 @@ def get_or_create_organization(actor: User | None, name: str) -> Organization:
 
 
 @transaction.atomic
-def update_organization(
-    actor: User, organization: Organization, *, members_share_tickets: bool | None = None
+def create_organization(
+    actor: User | None,
+    *,
+    name: str,
+    tier: str = Tier.STANDARD,
+    domain: str = "",
+    members_share_tickets: bool = False,
+    notes: str = "",
 ) -> Organization:
     _require_staff(actor)
+    organization = Organization(tier=tier)
+    return _save_organization(
+        organization,
+        name=name,
+        tier=tier,
+        domain=domain,
+        members_share_tickets=members_share_tickets,
+        notes=notes,
+    )
+
+
+@transaction.atomic
+def update_organization(
+    actor: User | None,
+    organization: Organization,
+    *,
+    members_share_tickets: bool | None = None,
+    **fields: Any,
+) -> Organization:
+    """Change ``name``, ``tier``, ``domain``, ``notes`` or ``members_share_tickets``."""
+    _require_staff(actor)
+    unknown = set(fields) - {"name", "tier", "domain", "notes"}
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     if members_share_tickets is not None:
-        organization.members_share_tickets = members_share_tickets
+        fields["members_share_tickets"] = members_share_tickets
+    return _save_organization(organization, **fields)
+
+
+def _save_organization(organization: Organization, **fields: Any) -> Organization:
+    if "name" in fields:
+        name = " ".join((fields["name"] or "").split())
+        if not name:
+            raise ValidationError({"name": _("The organisation needs a name.")})
+        clash = Organization.objects.filter(name__iexact=name).exclude(pk=organization.pk)
+        if clash.exists():
+            raise ValidationError(
+                {"name": _("An organisation named %(name)s exists already.") % {"name": name}}
+            )
+        organization.name = name[:200]
+    if "tier" in fields:
+        if fields["tier"] not in Tier.values:
+            raise ValidationError(
+                {"tier": _("Unknown tier %(value)s.") % {"value": fields["tier"]}}
+            )
+        organization.tier = fields["tier"]
+    if "domain" in fields:
+        domain = (fields["domain"] or "").strip().lower().lstrip("@")
+        if domain and ("." not in domain or " " in domain or "@" in domain):
+            raise ValidationError(
+                {"domain": _("%(value)s is not an e-mail domain.") % {"value": domain}}
+            )
+        organization.domain = domain[:200]
+    if "notes" in fields:
+        organization.notes = fields["notes"] or ""
+    if "members_share_tickets" in fields:
+        organization.members_share_tickets = bool(fields["members_share_tickets"])
     organization.save()
+    return organization
+
+
+@transaction.atomic
+def set_organization_active(
+    actor: User | None, organization: Organization, active: bool
+) -> Organization:
+    """Deactivate (or reactivate) an organisation; its contacts, tickets and assets stay."""
+    _require_staff(actor)
+    was_active = organization.is_active
+    organization.is_active = active
+    organization.save(update_fields=["is_active"])
+    if was_active != active:
+        verb = "reactivated" if active else "deactivated"
+        record(actor, f"organization.{verb}", organization, {"is_active": [was_active, active]})
     return organization
 
 
@@ -231,3 +358,540 @@ def clear_email_bounce(contact: Contact) -> None:
         Contact.objects.filter(pk=contact.pk).update(email_bounced_at=None, email_bounce_reason="")
         contact.email_bounced_at = None
         contact.email_bounce_reason = ""
+
+
+@transaction.atomic
+def reset_email_bounce(actor: User, contact: Contact) -> Contact:
+    """Staff confirm the address works again (the mailbox was full, the customer fixed it), so
+    replies and automatic mail are sent to it again."""
+    _require_staff(actor)
+    if contact.email_bounced_at is None:
+        raise BusinessRuleError(_("This address is not marked as bouncing."), field="email")
+    reason = contact.email_bounce_reason
+    clear_email_bounce(contact)
+    record(actor, "contact.bounce_cleared", contact, {"email_bounce_reason": [reason, ""]})
+    return contact
+
+
+# --- contacts: edit, deactivate, merge -------------------------------------------------------
+
+CONTACT_FIELDS = {"name", "email", "phone", "wechat_id", "organization", "language", "notes"}
+
+
+@transaction.atomic
+def update_contact(actor: User | None, contact: Contact, **fields: Any) -> Contact:
+    """Change ``name``, ``email``, ``phone``, ``wechat_id``, ``organization`` (or None),
+    ``language`` or ``notes``; identifiers stay unique and at least one remains."""
+    _require_staff(actor)
+    unknown = set(fields) - CONTACT_FIELDS
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    identifiers = {
+        name: fields.get(name, getattr(contact, name)) for name in ("email", "phone", "wechat_id")
+    }
+    email, phone, wechat_id = normalise_identifiers(**identifiers)
+    _check_identifiers_free(contact, email=email, phone=phone, wechat_id=wechat_id)
+    if (email or "") != (contact.email or "").lower():
+        contact.email_bounced_at = None
+        contact.email_bounce_reason = ""
+    contact.email, contact.phone, contact.wechat_id = email, phone, wechat_id
+    if "name" in fields:
+        contact.name = " ".join((fields["name"] or "").split())[:200] or contact.identifier
+    if "organization" in fields:
+        contact.organization = fields["organization"]
+    if "language" in fields:
+        contact.language = fields["language"] or ""
+    if "notes" in fields:
+        contact.notes = fields["notes"] or ""
+    contact.save()
+    return contact
+
+
+def _check_identifiers_free(contact: Contact | None, **identifiers: str | None) -> None:
+    others = Contact.objects.exclude(pk=contact.pk) if contact else Contact.objects.all()
+    labels = {"email": _("e-mail"), "phone": _("phone"), "wechat_id": _("WeChat id")}
+    for name, value in identifiers.items():
+        if not value:
+            continue
+        lookup = {f"{name}__iexact" if name == "email" else name: value}
+        owner = others.filter(**lookup).first()
+        if owner is not None:
+            raise ValidationError(
+                {
+                    name: _("The %(field)s %(value)s belongs to %(contact)s.")
+                    % {"field": labels[name], "value": value, "contact": owner}
+                }
+            )
+
+
+@transaction.atomic
+def set_contact_active(actor: User | None, contact: Contact, active: bool) -> Contact:
+    """Deactivate (or reactivate) a contact: their tickets stay; a portal login is not touched."""
+    _require_staff(actor)
+    if active and contact.merged_into_id:
+        raise ValidationError(
+            {"is_active": _("This record was merged into another customer and stays inactive.")}
+        )
+    was_active = contact.is_active
+    contact.is_active = active
+    contact.save(update_fields=["is_active"])
+    if was_active != active:
+        verb = "reactivated" if active else "deactivated"
+        record(actor, f"contact.{verb}", contact, {"is_active": [was_active, active]})
+    return contact
+
+
+@transaction.atomic
+def merge_contacts(actor: User | None, duplicate: Contact, survivor: Contact) -> Contact:
+    """Fold ``duplicate`` into ``survivor``: every ticket, message, participation, asset and
+    other reference moves over, identifiers the survivor lacks are copied, the portal login
+    follows when only the duplicate has one, and the duplicate is deactivated and points to the
+    survivor. Each ticket whose customer changed gets a timeline row."""
+    from kefu.tickets.models import EventType, Ticket, TicketEvent
+    from kefu.tickets.search import index_tickets
+
+    _require_staff(actor)
+    locked = {
+        c.pk: c
+        for c in Contact.objects.select_for_update().filter(pk__in=[duplicate.pk, survivor.pk])
+    }
+    if duplicate.pk == survivor.pk or len(locked) != 2:
+        raise ValidationError({"into": _("Pick two different customers to merge.")})
+    duplicate, survivor = locked[duplicate.pk], locked[survivor.pk]
+    if duplicate.merged_into_id:
+        raise ValidationError({"into": _("This customer was already merged into another one.")})
+    if not survivor.is_active:
+        raise ValidationError({"into": _("Merge into an active customer.")})
+    if duplicate.user_id and survivor.user_id:
+        raise ValidationError(
+            {
+                "into": _(
+                    "Both customers have a portal login; deactivate one of the logins before "
+                    "merging."
+                )
+            }
+        )
+
+    moved_ticket_ids = list(Ticket.objects.filter(contact=duplicate).values_list("pk", flat=True))
+    _move_references(duplicate, survivor)
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket_id=ticket_id,
+            actor=actor,
+            type=EventType.CHANGED,
+            field="contact",
+            old_value=str(duplicate),
+            new_value=str(survivor),
+            reason=REASON_CONTACTS_MERGED,
+            is_internal=True,
+        )
+        for ticket_id in moved_ticket_ids
+    )
+
+    # Identifiers move only where the survivor has none (unique columns: clear them first).
+    moving = {
+        name: getattr(duplicate, name)
+        for name in ("email", "phone", "wechat_id")
+        if getattr(duplicate, name) and not getattr(survivor, name)
+    }
+    user = duplicate.user
+    if moving or user is not None:
+        for name in moving:
+            setattr(duplicate, name, None)
+        if not (duplicate.email or duplicate.phone or duplicate.wechat_id):
+            # Every identifier moved; keep the row valid (it must keep one) with a marker.
+            duplicate.wechat_id = f"merged-{duplicate.pk}-into-{survivor.pk}"
+        duplicate.user = None
+        duplicate.save(update_fields=["email", "phone", "wechat_id", "user"])
+    for name, value in moving.items():
+        setattr(survivor, name, value)
+    if user is not None:
+        survivor.user = user
+    if not survivor.organization_id and duplicate.organization_id:
+        survivor.organization_id = duplicate.organization_id
+    if duplicate.notes.strip():
+        survivor.notes = "\n\n".join(
+            part for part in (survivor.notes.strip(), duplicate.notes.strip()) if part
+        )
+    if not survivor.language:
+        survivor.language = duplicate.language
+    survivor.save()
+
+    duplicate.is_active = False
+    duplicate.merged_into = survivor
+    duplicate.save(update_fields=["is_active", "merged_into"])
+    # Earlier merges into the duplicate now end at the survivor in one step.
+    Contact.objects.filter(merged_into=duplicate).update(merged_into=survivor)
+    if moved_ticket_ids:
+        index_tickets(moved_ticket_ids)
+    return survivor
+
+
+def _move_references(duplicate: Contact, survivor: Contact) -> None:
+    """Repoint every foreign key to ``duplicate`` (in any app) at ``survivor``.
+
+    Relations are found through the model registry so that apps added later (visits, surveys…)
+    are covered too. A relation under a unique constraint (a ticket participant) loses the
+    duplicate's rows that would collide with the survivor's.
+    """
+    for relation in Contact._meta.related_objects:
+        if not relation.one_to_many:  # foreign keys only; the login is a field of Contact
+            continue
+        field = relation.field
+        if field.model is Contact and field.name == "merged_into":
+            continue  # handled by the caller, after the duplicate points to the survivor
+        model = relation.related_model
+        rows = model._default_manager.filter(**{field.name: duplicate})
+        for partner in _unique_partners(model, field.name):
+            taken = model._default_manager.filter(**{field.name: survivor}).values(partner)
+            rows.filter(**{f"{partner}__in": taken}).delete()
+            if partner == "ticket" and field.name != "ticket":
+                # A participant entry for the ticket's own customer would be redundant.
+                rows.filter(ticket__contact=survivor).delete()
+        rows.update(**{field.name: survivor})
+
+
+def _unique_partners(model, field_name: str) -> list[str]:
+    """Other fields that form a unique constraint together with ``field_name``."""
+    partners = []
+    for constraint in model._meta.constraints:
+        fields = list(getattr(constraint, "fields", ()) or ())
+        if field_name in fields and len(fields) > 1:
+            partners += [name for name in fields if name != field_name]
+    for together in model._meta.unique_together:
+        if field_name in together:
+            partners += [name for name in together if name != field_name]
+    return partners
+
+
+# --- products and their documents ------------------------------------------------------------
+
+PRODUCT_FIELDS = {"model_number", "name", "category", "description", "warranty_months"}
+
+
+@transaction.atomic
+def create_product(actor: User | None, **fields: Any) -> Product:
+    _require_staff(actor)
+    return _save_product(Product(), fields, creating=True)
+
+
+@transaction.atomic
+def update_product(actor: User | None, product: Product, **fields: Any) -> Product:
+    _require_staff(actor)
+    return _save_product(product, fields, creating=False)
+
+
+def _save_product(product: Product, fields: dict[str, Any], *, creating: bool) -> Product:
+    unknown = set(fields) - PRODUCT_FIELDS
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in unknown})
+    if creating or "model_number" in fields:
+        model_number = " ".join((fields.get("model_number") or "").split())
+        if not model_number:
+            raise ValidationError({"model_number": _("The model number must not be empty.")})
+        clash = Product.objects.filter(model_number__iexact=model_number).exclude(pk=product.pk)
+        if clash.exists():
+            raise ValidationError(
+                {
+                    "model_number": _("A product with model number %(value)s exists already.")
+                    % {"value": model_number}
+                }
+            )
+        product.model_number = model_number[:100]
+    if creating or "name" in fields:
+        name = " ".join((fields.get("name") or "").split())
+        if not name:
+            raise ValidationError({"name": _("The product needs a name.")})
+        product.name = name[:200]
+    if "category" in fields:
+        product.category = " ".join((fields["category"] or "").split())[:100]
+    if "description" in fields:
+        product.description = fields["description"] or ""
+    if "warranty_months" in fields:
+        months = fields["warranty_months"]
+        if months is not None and not (0 <= int(months) <= 600):
+            raise ValidationError(
+                {"warranty_months": _("The warranty is between 0 and 600 months.")}
+            )
+        product.warranty_months = months
+    product.save()
+    return product
+
+
+@transaction.atomic
+def set_product_active(actor: User | None, product: Product, active: bool) -> Product:
+    _require_staff(actor)
+    product.is_active = active
+    product.save(update_fields=["is_active"])
+    return product
+
+
+@transaction.atomic
+def add_product_document(
+    actor: User | None,
+    product: Product,
+    *,
+    title: str,
+    filename: str,
+    content: bytes,
+    content_type: str = "application/octet-stream",
+) -> ProductDocument:
+    """Attach a manual or datasheet; the same size and type limits as ticket attachments."""
+    from kefu.tickets.actions import UploadedFile, validate_upload
+
+    _require_staff(actor)
+    upload = UploadedFile(filename=filename, content=content, content_type=content_type)
+    validate_upload(upload)
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
+    document = ProductDocument(
+        product=product,
+        title=" ".join((title or "").split())[:200] or name,
+        filename=name,
+        content_type=(content_type or "application/octet-stream")[:120],
+        size=len(content),
+        uploaded_by=actor,
+    )
+    document.file.save(name, ContentFile(content), save=False)
+    document.save()
+    return document
+
+
+@transaction.atomic
+def remove_product_document(actor: User | None, document: ProductDocument) -> ProductDocument:
+    """Hide a document from the product page (the file stays, like everything else)."""
+    _require_staff(actor)
+    document.is_active = False
+    document.save(update_fields=["is_active"])
+    return document
+
+
+# --- assets ----------------------------------------------------------------------------------
+
+ASSET_FIELDS = {
+    "serial_number",
+    "product",
+    "organization",
+    "contact",
+    "installed_at",
+    "warranty_ends_at",
+    "installation_address",
+    "status",
+    "notes",
+}
+
+
+@transaction.atomic
+def create_asset(actor: User | None, **fields: Any) -> Asset:
+    """A new installed unit. Without ``warranty_ends_at`` the warranty runs from ``installed_at``
+    for the product's warranty months; without ``organization`` it is the contact's."""
+    _require_staff(actor)
+    return _save_asset(Asset(), fields, creating=True)
+
+
+@transaction.atomic
+def update_asset(actor: User | None, asset: Asset, **fields: Any) -> Asset:
+    _require_staff(actor)
+    return _save_asset(asset, fields, creating=False)
+
+
+@transaction.atomic
+def create_assets(actor: User | None, rows: list[dict[str, Any]]) -> list[Asset]:
+    """Many new units at once (a spreadsheet import): each checked like ``create_asset``, the
+    serial numbers in one query, and written with one bulk insert per 500 rows."""
+    _require_staff(actor)
+    serials = ["".join((row.get("serial_number") or "").split()) for row in rows]
+    lowered = [serial.lower() for serial in serials]
+    if len(set(lowered)) != len(lowered):
+        raise ValidationError({"serial_number": _("A serial number appears twice.")})
+    taken = (
+        Asset.objects.annotate(serial_lower=Lower("serial_number"))
+        .filter(serial_lower__in=lowered)
+        .values_list("serial_number", flat=True)
+        .first()
+    )
+    if taken:
+        raise ValidationError(
+            {
+                "serial_number": _("An asset with serial number %(value)s exists already.")
+                % {"value": taken}
+            }
+        )
+    assets = [_prepare_asset(Asset(), row, creating=True, serial_checked=True) for row in rows]
+    return Asset.objects.bulk_create(assets, batch_size=500)
+
+
+def _save_asset(asset: Asset, fields: dict[str, Any], *, creating: bool) -> Asset:
+    asset = _prepare_asset(asset, fields, creating=creating)
+    asset.save()
+    return asset
+
+
+def _prepare_asset(
+    asset: Asset, fields: dict[str, Any], *, creating: bool, serial_checked: bool = False
+) -> Asset:
+    """Validate ``fields`` and set them on ``asset`` (not saved)."""
+    unknown = set(fields) - ASSET_FIELDS
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in unknown})
+    if creating or "serial_number" in fields:
+        serial = "".join((fields.get("serial_number") or "").split())
+        if not serial:
+            raise ValidationError({"serial_number": _("The serial number must not be empty.")})
+        if (
+            not serial_checked
+            and Asset.objects.filter(serial_number__iexact=serial).exclude(pk=asset.pk).exists()
+        ):
+            raise ValidationError(
+                {
+                    "serial_number": _("An asset with serial number %(value)s exists already.")
+                    % {"value": serial}
+                }
+            )
+        asset.serial_number = serial[:100]
+    if creating or "product" in fields:
+        product = fields.get("product")
+        if product is None:
+            raise ValidationError({"product": _("Choose the product.")})
+        if not product.is_active and product.pk != asset.product_id:
+            raise ValidationError(
+                {"product": _("The product %(product)s is deactivated.") % {"product": product}}
+            )
+        asset.product = product
+    if "contact" in fields:
+        asset.contact = fields["contact"]
+    if "organization" in fields:
+        asset.organization = fields["organization"]
+    if creating and not fields.get("organization") and asset.contact is not None:
+        asset.organization = asset.contact.organization
+    if "installation_address" in fields:
+        asset.installation_address = (fields["installation_address"] or "").strip()
+    if "notes" in fields:
+        asset.notes = fields["notes"] or ""
+    if "status" in fields:
+        if fields["status"] not in AssetStatus.values:
+            raise ValidationError(
+                {"status": _("Unknown status %(value)s.") % {"value": fields["status"]}}
+            )
+        asset.status = fields["status"]
+    old_default = default_warranty_end(
+        asset.product if asset.product_id else None, asset.installed_at
+    )
+    if "installed_at" in fields:
+        asset.installed_at = fields["installed_at"]
+    if "warranty_ends_at" in fields and fields["warranty_ends_at"] is not None:
+        asset.warranty_ends_at = fields["warranty_ends_at"]
+    elif "warranty_ends_at" in fields or asset.warranty_ends_at in (None, old_default):
+        # Unset, or still the computed default: follow the installation date and product.
+        asset.warranty_ends_at = default_warranty_end(asset.product, asset.installed_at)
+    if (
+        asset.installed_at
+        and asset.warranty_ends_at
+        and asset.warranty_ends_at < asset.installed_at
+    ):
+        raise ValidationError(
+            {"warranty_ends_at": _("The warranty cannot end before the installation date.")}
+        )
+    return asset
+
+
+@transaction.atomic
+def set_asset_active(actor: User | None, asset: Asset, active: bool) -> Asset:
+    _require_staff(actor)
+    asset.is_active = active
+    asset.save(update_fields=["is_active"])
+    return asset
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+def _require_importer(actor: User | None) -> None:
+    if actor is not None and not (actor.is_admin or actor.is_supervisor):
+        raise PermissionDenied(_("Only supervisors and administrators import data."))
+
+
+@transaction.atomic
+def start_import(actor: User, *, kind: str, filename: str, content: bytes) -> ImportRun:
+    """Store an uploaded CSV or Excel file and dry-run it: the returned run's ``preview`` says
+    what each row would do and which cells are wrong; nothing is imported yet."""
+    from kefu.customers import imports
+
+    _require_importer(actor)
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": _("Unknown kind of import.")})
+    rows = imports.read_rows(filename, content)  # raises ValidationError for unreadable files
+    run = ImportRun(kind=kind, filename=filename[:255], created_by=actor)
+    run.file.save(filename, ContentFile(content), save=False)
+    outcomes = imports.dry_run(kind, rows)
+    run.preview = [outcome.as_dict() for outcome in outcomes]
+    run.total_rows = len(outcomes)
+    run.error_count = sum(1 for outcome in outcomes if outcome.errors)
+    run.save()
+    return run
+
+
+@transaction.atomic
+def confirm_import(actor: User, run: ImportRun, *, only_valid_rows: bool = False) -> ImportRun:
+    """Queue the import job. By default it imports nothing if any row has an error."""
+    from kefu.customers.tasks import run_import
+
+    _require_importer(actor)
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != ImportStatus.PREVIEW:
+        raise ValidationError({"run": _("This import was already started.")})
+    run.status = ImportStatus.QUEUED
+    run.only_valid_rows = only_valid_rows
+    run.processed_rows = 0
+    run.save()
+    run_import.enqueue(run.pk)
+    return run
+
+
+def execute_import(run_id: int) -> ImportRun | None:
+    """The job's body: validate every row again (the data may have changed since the preview),
+    then write in one transaction. Progress is committed as it goes, so the page can poll it."""
+    from kefu.customers import imports
+
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None  # already run (a retried or duplicated job)
+    run = ImportRun.objects.get(pk=run_id)
+    try:
+        with run.file.open("rb") as handle:
+            rows = imports.read_rows(run.filename, handle.read())
+        result = imports.import_rows(run, rows)
+    except ValidationError as error:
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportStatus.FAILED,
+            failure="; ".join(error.messages),
+            finished_at=timezone.now(),
+        )
+    except Exception:
+        # A bug or a lost file: a retry would find the run claimed, so it fails visibly instead.
+        logger.exception("import %s failed", run_id)
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportStatus.FAILED,
+            failure=_("The import failed unexpectedly; nothing was imported."),
+            finished_at=timezone.now(),
+        )
+        return ImportRun.objects.get(pk=run_id)
+    else:
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportStatus.DONE if result.succeeded else ImportStatus.FAILED,
+            processed_rows=len(rows),
+            created_count=result.created,
+            updated_count=result.updated,
+            skipped_count=result.skipped,
+            error_count=len({error["row"] for error in result.errors}),
+            errors=result.errors,
+            failure="" if result.succeeded else _("Nothing was imported: some rows have errors."),
+            finished_at=timezone.now(),
+        )
+    return ImportRun.objects.get(pk=run_id)
+
+
+def staff_may_import(user: User) -> bool:
+    return user.is_authenticated and (user.is_admin or user.is_supervisor)

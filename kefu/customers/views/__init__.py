@@ -1,4 +1,5 @@
-"""Staff-side customer views: the contact picker and portal invitations."""
+"""Staff-side customer views: the contact picker and portal invitations here; contacts,
+organisations, products, assets, imports and exports in the modules of this package."""
 
 from __future__ import annotations
 
