@@ -6,8 +6,8 @@ Input schemas forbid unknown fields, so a typo is a ``422`` naming it rather tha
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -16,7 +16,20 @@ from pydantic import ConfigDict
 
 from kefu.accounts.models import User
 from kefu.sla.models import TARGETS, TicketSLA
-from kefu.tickets.models import Attachment, Channel, Message, Priority, State, Ticket, TicketEvent
+from kefu.tickets import custom_fields as custom
+from kefu.tickets.models import (
+    Attachment,
+    Channel,
+    Complexity,
+    CustomField,
+    CustomFieldKind,
+    Message,
+    Priority,
+    State,
+    Ticket,
+    TicketEvent,
+)
+from kefu.tickets.relations import links_of
 
 
 class StrictSchema(Schema):
@@ -75,6 +88,15 @@ class TicketCreateIn(StrictSchema):
     )
     tags: list[str] = Field(default_factory=list, description="Staff only.")
     attachments: list[AttachmentIn] = Field(default_factory=list)
+    asset: int | None = Field(None, description="An asset id; it must belong to the customer.")
+    category: int | None = Field(None, description="A category id (staff only).")
+    complexity: Complexity | None = Field(None, description="Staff only.")
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Staff only: `{key: value}`, see GET /custom-fields. Required fields of "
+        "the ticket's type must be given.",
+    )
+    parent: int | None = Field(None, description="A parent ticket id (staff only).")
 
 
 class TicketUpdateIn(StrictSchema):
@@ -85,6 +107,15 @@ class TicketUpdateIn(StrictSchema):
     group: int | None = None
     assignee: int | None = Field(None, description="A user id, or null to unassign.")
     tags: list[str] | None = None
+    asset: int | None = Field(None, description="An asset id, or null to clear.")
+    category: int | None = Field(None, description="A category id, or null to clear.")
+    complexity: Complexity | Literal[""] | None = Field(
+        None, description='A complexity, or "" / null to clear.'
+    )
+    custom_fields: dict[str, Any] | None = Field(
+        None, description="The custom fields to change, `{key: value}`; null or [] clears one."
+    )
+    parent: int | None = Field(None, description="A parent ticket id, or null to detach.")
     reason: str = Field("", description="Recorded on the timeline with each change.")
 
 
@@ -114,6 +145,32 @@ class TicketSLAOut(Schema):
     escalation_level: int
 
 
+class TicketRef(Schema):
+    id: int
+    number: int
+    subject: str
+    state: str
+
+
+class LinkOut(Schema):
+    id: int
+    kind: str = Field(description="related, duplicate or child (as stored).")
+    role: str = Field(
+        description="What the other ticket is to this one: related, duplicate_of, "
+        "duplicated_by, parent or child."
+    )
+    ticket: TicketRef
+
+
+class AssetRef(Schema):
+    id: int
+    name: str
+    serial_number: str
+    product: Ref
+    warranty_status: str = Field(description="in_warranty, expired or unknown.")
+    warranty_ends_at: date | None
+
+
 class TicketOut(Schema):
     id: int
     number: int
@@ -132,10 +189,121 @@ class TicketOut(Schema):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    asset: AssetRef | None
+    category: Ref | None = Field(description="The category (GET /categories has the tree).")
+    complexity: str = Field(description='simple, standard, complex, or "" when not set.')
+    custom_fields: dict[str, Any] | None = Field(
+        description="Staff only: `{key: value}`; null for customers."
+    )
+    links: list[LinkOut] | None = Field(description="Staff only; null for customers.")
+    parent: TicketRef | None = Field(description="Staff only; null for customers.")
+    merged_into: TicketRef | None = Field(
+        description="The ticket this one was merged into (it is then closed)."
+    )
     sla: TicketSLAOut | None = Field(
         description="Staff only: SLA targets' due and achieved times (docs/sla.md); null for "
         "customers. A due time is null while the clock is paused or the target does not apply."
     )
+
+
+class LinkIn(StrictSchema):
+    ticket: int = Field(description="The other ticket's id.")
+    kind: Literal["related", "duplicate", "child"] = Field(
+        description="related; duplicate (this ticket duplicates the other); child (the other "
+        "ticket becomes a child of this one)."
+    )
+
+
+class MergeIn(StrictSchema):
+    into: int = Field(description="The id of the ticket that survives.")
+    comment: str = Field(
+        "", description="The public reply telling the customer; a default text when empty."
+    )
+    notify_customer: bool = True
+
+
+class SplitIn(StrictSchema):
+    message: int = Field(description="The id of the message that becomes a new ticket.")
+    subject: str = Field("", description="The new ticket's subject; defaults to the original's.")
+
+
+class BulkIn(StrictSchema):
+    tickets: list[int] = Field(description="Ticket ids (at most 500).")
+    state: State | None = None
+    priority: Priority | None = None
+    group: int | None = None
+    assignee: int | None = Field(None, description="A user id, or null to unassign.")
+    add_tags: list[str] | None = None
+    remove_tags: list[str] | None = None
+    merge_into: int | None = Field(
+        None, description="Merge every ticket into this one (alone, without other changes)."
+    )
+    reason: str = ""
+
+
+class BulkFailureOut(Schema):
+    ticket: int
+    number: int | None
+    message: str
+
+
+class BulkOut(Schema):
+    succeeded: list[int]
+    failed: list[BulkFailureOut]
+
+
+class CustomFieldIn(StrictSchema):
+    key: str = Field(description="Lower-case letters, digits and _, starting with a letter.")
+    label: str
+    kind: CustomFieldKind
+    choices: list[str] = Field(default_factory=list, description="Options of choice fields.")
+    ticket_types: list[str] = Field(
+        default_factory=list, description="Ticket type keys; empty: every type."
+    )
+    help_text: str = ""
+    required: bool = False
+    position: int = Field(0, ge=0, le=32767)
+    active: bool = True
+
+
+class CustomFieldUpdateIn(StrictSchema):
+    label: str | None = None
+    kind: CustomFieldKind | None = Field(None, description="Only while no ticket has a value.")
+    choices: list[str] | None = None
+    ticket_types: list[str] | None = None
+    help_text: str | None = None
+    required: bool | None = None
+    position: int | None = Field(None, ge=0, le=32767)
+    active: bool | None = None
+
+
+class CustomFieldOut(Schema):
+    id: int
+    key: str
+    label: str
+    kind: str
+    choices: list[str]
+    ticket_types: list[str]
+    help_text: str
+    required: bool
+    position: int
+    active: bool
+
+
+class CustomFieldList(Schema):
+    items: list[CustomFieldOut]
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    path: str
+    parent: int | None
+    active: bool
+
+
+class CategoryList(Schema):
+    items: list[CategoryOut]
 
 
 class TicketPage(Schema):
@@ -207,8 +375,8 @@ def ref(obj: Any) -> dict | None:
 
 
 def ticket_data(ticket: Ticket, user: User) -> dict[str, Any]:
-    """A ticket as the API shows it to ``user``; expects group, assignee, type, contact and
-    organization selected (and, for staff, tags prefetched)."""
+    """A ticket as the API shows it to ``user``; expects the relations of ``ticket_queryset``
+    selected and prefetched (``kefu.api.tickets``), so a list costs a fixed number of queries."""
     return {
         "id": ticket.pk,
         "number": ticket.number,
@@ -227,7 +395,66 @@ def ticket_data(ticket: Ticket, user: User) -> dict[str, Any]:
         "first_response_at": ticket.first_response_at,
         "resolved_at": ticket.resolved_at,
         "closed_at": ticket.closed_at,
+        "asset": asset_data(ticket.asset) if ticket.asset_id else None,
+        "category": ref(ticket.category),
+        "complexity": ticket.complexity,
+        "custom_fields": (
+            {key: custom.json_value(value) for key, value in custom.read_values(ticket).items()}
+            if user.is_staff_member
+            else None
+        ),
+        "links": (
+            [
+                {"id": v.id, "kind": v.kind, "role": v.role, "ticket": ticket_ref(v.ticket)}
+                for v in links_of(ticket)
+            ]
+            if user.is_staff_member
+            else None
+        ),
+        "parent": (
+            next((ticket_ref(v.ticket) for v in links_of(ticket) if v.role == "parent"), None)
+            if user.is_staff_member
+            else None
+        ),
+        "merged_into": ticket_ref(ticket.merged_into) if ticket.merged_into else None,
         "sla": sla_data(ticket) if user.is_staff_member else None,
+    }
+
+
+def ticket_ref(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "state": ticket.state,
+    }
+
+
+def asset_data(asset: Any) -> dict[str, Any]:
+    """Expects ``asset__product`` selected."""
+    return {
+        "id": asset.pk,
+        "name": str(asset),
+        "serial_number": asset.serial_number,
+        "product": ref(asset.product),
+        "warranty_status": str(asset.warranty_status()),
+        "warranty_ends_at": asset.warranty_ends_at,
+    }
+
+
+def custom_field_data(field: CustomField) -> dict[str, Any]:
+    """Expects ``ticket_types`` prefetched."""
+    return {
+        "id": field.pk,
+        "key": field.key,
+        "label": field.label,
+        "kind": field.kind,
+        "choices": list(field.choices or []),
+        "ticket_types": sorted(t.key for t in field.ticket_types.all()),
+        "help_text": field.help_text,
+        "required": field.is_required,
+        "position": field.position,
+        "active": field.is_active,
     }
 
 

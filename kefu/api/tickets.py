@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 
@@ -18,19 +18,36 @@ from kefu.api.idempotency import IDEMPOTENCY_HELP, run_idempotent
 from kefu.api.pagination import keyset_page, search_page
 from kefu.api.schemas import (
     ERRORS,
+    BulkIn,
+    BulkOut,
     CustomerIn,
+    LinkIn,
+    LinkOut,
+    MergeIn,
+    SplitIn,
     TicketCreateIn,
     TicketOut,
     TicketPage,
     TicketUpdateIn,
     dump,
     ticket_data,
+    ticket_ref,
 )
 from kefu.customers.actions import find_or_create_contact, normalise_identifiers
-from kefu.customers.models import Contact
-from kefu.tickets.access import get_ticket_for_user
+from kefu.customers.models import Asset, Contact
+from kefu.tickets.access import get_ticket_for_user, visible_messages
 from kefu.tickets.actions import create_ticket, update_ticket
-from kefu.tickets.models import Channel, Priority, State, Ticket
+from kefu.tickets.bulk import bulk_update_tickets, take_next_ticket
+from kefu.tickets.custom_fields import prefetch_values
+from kefu.tickets.models import Category, Channel, Complexity, Priority, State, Ticket, TicketLink
+from kefu.tickets.relations import (
+    ROLES,
+    link_tickets,
+    merge_ticket,
+    prefetch_links,
+    split_ticket,
+    unlink_tickets,
+)
 
 router = Router(tags=["tickets"])
 
@@ -46,6 +63,9 @@ class TicketFilters(Schema):
         None, description="A user id, `me`, or `none` for unassigned tickets."
     )
     customer: int | None = Field(None, description="A customer (contact) id.")
+    category: int | None = Field(None, description="A category id (its sub-categories too).")
+    complexity: Complexity | None = None
+    asset: int | None = Field(None, description="An asset id.")
     q: str | None = Field(
         None,
         max_length=500,
@@ -74,7 +94,7 @@ def open_ticket(
 
     def action() -> tuple[int, dict]:
         ticket = _create_ticket(user, payload)
-        return 201, dump(TicketOut, ticket_data(ticket, user))
+        return 201, dump(TicketOut, ticket_data(_fetch(user, ticket.pk, visible=False), user))
 
     return run_idempotent(request, user, idempotency_key, action)
 
@@ -95,6 +115,53 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]):
     return {"items": [ticket_data(ticket, user) for ticket in page], "next_cursor": next_cursor}
 
 
+@router.post(
+    "/take-next",
+    response={200: TicketOut, 204: None, **ERRORS},
+    url_name="take_next_ticket",
+    summary="Assign yourself the oldest unassigned ticket of your groups (204: none waiting)",
+)
+def take_next(request: HttpRequest):
+    user = current_user(request)
+    ticket = take_next_ticket(user)
+    if ticket is None:
+        return 204, None
+    return ticket_data(_fetch(user, ticket.pk), user)
+
+
+@router.post(
+    "/bulk",
+    response={200: BulkOut, **ERRORS},
+    url_name="bulk_update_tickets",
+    summary="Change or merge many tickets; each is recorded on its timeline",
+)
+def bulk_update(request: HttpRequest, payload: BulkIn):
+    user = current_user(request)
+    if not user.is_staff_member:
+        raise PermissionDenied(_("Only staff change tickets in bulk."))
+    changes = payload.model_dump(exclude_unset=True, exclude={"tickets", "reason", "merge_into"})
+    for name, value in changes.items():
+        if value is None and name != "assignee":
+            raise ValidationError({name: _("This field cannot be null.")})
+    if "group" in changes:
+        changes["group"] = _group(changes["group"])
+    if changes.get("assignee") is not None:
+        changes["assignee"] = _assignee(changes["assignee"])
+    merge_into = None
+    if payload.merge_into is not None:
+        merge_into = _related_ticket(user, payload.merge_into, "merge_into")
+    result = bulk_update_tickets(
+        user, payload.tickets, reason=payload.reason, merge_into=merge_into, **changes
+    )
+    return {
+        "succeeded": [ticket.pk for ticket in result.succeeded],
+        "failed": [
+            {"ticket": failure.ticket_id, "number": failure.number, "message": failure.message}
+            for failure in result.failed
+        ],
+    }
+
+
 @router.get(
     "/{int:ticket_id}",
     response={200: TicketOut, **ERRORS},
@@ -103,7 +170,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]):
 )
 def read_ticket(request: HttpRequest, ticket_id: int):
     user = current_user(request)
-    return ticket_data(get_ticket_for_user(user, ticket_id), user)
+    return ticket_data(_fetch(user, get_ticket_for_user(user, ticket_id).pk), user)
 
 
 @router.patch(
@@ -115,8 +182,83 @@ def read_ticket(request: HttpRequest, ticket_id: int):
 def change_ticket(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn):
     user = current_user(request)
     ticket = get_ticket_for_user(user, ticket_id, write=True)
-    ticket = update_ticket(user, ticket, reason=payload.reason, **_changes(payload))
-    return ticket_data(ticket, user)
+    update_ticket(user, ticket, reason=payload.reason, **_changes(payload, user, ticket))
+    # Moved to a group the user cannot see: they still get the answer to their own change.
+    return ticket_data(_fetch(user, ticket.pk, visible=False), user)
+
+
+@router.post(
+    "/{int:ticket_id}/links",
+    response={201: LinkOut, **ERRORS},
+    url_name="link_ticket",
+    summary="Link another ticket: related, duplicate, or child",
+)
+def add_link(request: HttpRequest, ticket_id: int, payload: LinkIn):
+    user = current_user(request)
+    ticket = get_ticket_for_user(user, ticket_id, write=True)
+    other = _related_ticket(user, payload.ticket, "ticket")
+    link = link_tickets(user, ticket, other, payload.kind)
+    return 201, {
+        "id": link.pk,
+        "kind": link.kind,
+        "role": ROLES[(link.kind, True)],
+        "ticket": ticket_ref(other),
+    }
+
+
+@router.delete(
+    "/{int:ticket_id}/links/{int:link_id}",
+    response={204: None, **ERRORS},
+    url_name="unlink_ticket",
+    summary="Remove a link",
+)
+def remove_link(request: HttpRequest, ticket_id: int, link_id: int):
+    user = current_user(request)
+    ticket = get_ticket_for_user(user, ticket_id, write=True)
+    link = (
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .select_related("source", "target")
+        .filter(pk=link_id)
+        .first()
+    )
+    if link is None:
+        raise Http404("No such link")
+    unlink_tickets(user, ticket, link)
+    return 204, None
+
+
+@router.post(
+    "/{int:ticket_id}/merge",
+    response={200: TicketOut, **ERRORS},
+    url_name="merge_ticket",
+    summary="Merge this ticket into another one; returns the survivor",
+)
+def merge(request: HttpRequest, ticket_id: int, payload: MergeIn):
+    user = current_user(request)
+    ticket = get_ticket_for_user(user, ticket_id, write=True)
+    into = _related_ticket(user, payload.into, "into")
+    survivor = merge_ticket(
+        user, ticket, into, comment=payload.comment, notify_customer=payload.notify_customer
+    )
+    return ticket_data(_fetch(user, survivor.pk), user)
+
+
+@router.post(
+    "/{int:ticket_id}/split",
+    response={201: TicketOut, **ERRORS},
+    url_name="split_ticket",
+    summary="Move a message to a new ticket linked to this one",
+)
+def split(request: HttpRequest, ticket_id: int, payload: SplitIn):
+    user = current_user(request)
+    ticket = get_ticket_for_user(user, ticket_id, write=True)
+    message = visible_messages(user, ticket).filter(pk=payload.message).first()
+    if message is None:
+        raise ValidationError(
+            {"message": _("This ticket has no message with id %(id)s.") % {"id": payload.message}}
+        )
+    new = split_ticket(user, ticket, message, subject=payload.subject)
+    return 201, ticket_data(_fetch(user, new.pk), user)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -124,10 +266,79 @@ def change_ticket(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn)
 
 def ticket_queryset(user: User) -> QuerySet[Ticket]:
     """Visible tickets with everything a list item shows, in a fixed number of queries."""
-    tickets = Ticket.objects.visible_to(user).select_related(
-        "group", "assignee", "type", "contact", "organization", "sla__policy", "sla__calendar"
+    return with_relations(Ticket.objects.visible_to(user), user)
+
+
+def with_relations(tickets: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
+    tickets = tickets.select_related(
+        "group",
+        "assignee",
+        "type",
+        "contact",
+        "organization",
+        "sla__policy",
+        "sla__calendar",
+        "category",
+        "asset__product",
+        "merged_into",
     )
-    return tickets.prefetch_related("tags") if user.is_staff_member else tickets
+    if not user.is_staff_member:
+        return tickets
+    return tickets.prefetch_related("tags", prefetch_values(), *prefetch_links())
+
+
+def _fetch(user: User, ticket_id: int, *, visible: bool = True) -> Ticket:
+    """A ticket with everything ``ticket_data`` shows (after an action changed it).
+    ``visible=False`` for a ticket the user just created, maybe in a group they cannot see."""
+    tickets = ticket_queryset(user) if visible else with_relations(Ticket.objects.all(), user)
+    ticket = tickets.filter(pk=ticket_id).first()
+    if ticket is None:
+        raise Http404("No such ticket")
+    return ticket
+
+
+def _related_ticket(user: User, ticket_id: int, field: str) -> Ticket:
+    """Another ticket a request names; one the user cannot see is an invalid value, not a 404."""
+    try:
+        return get_ticket_for_user(user, ticket_id)
+    except Http404:
+        raise ValidationError(
+            {field: _("There is no ticket with id %(id)s.") % {"id": ticket_id}}
+        ) from None
+
+
+def _asset(user: User, asset_id: int) -> Asset:
+    assets = Asset.objects.select_related("product")
+    if user.is_customer:
+        own = getattr(user, "contact", None)
+        condition = Q(contact=own)
+        if own is not None and own.organization_id:
+            condition |= Q(organization_id=own.organization_id)
+        assets = assets.filter(condition) if own is not None else assets.none()
+    asset = assets.filter(pk=asset_id).first()
+    if asset is None:
+        raise ValidationError({"asset": _("There is no asset with id %(id)s.") % {"id": asset_id}})
+    return asset
+
+
+def _category(category_id: int) -> Category:
+    category = Category.objects.filter(pk=category_id).first()
+    if category is None:
+        raise ValidationError(
+            {"category": _("There is no category with id %(id)s.") % {"id": category_id}}
+        )
+    return category
+
+
+def _category_ids(category_id: int) -> set[int]:
+    """The category and everything below it."""
+    from kefu.tickets.models import category_tree
+
+    ids = {category_id}
+    for category, _depth, _path in category_tree(active_only=False):
+        if category.parent_id in ids:
+            ids.add(category.pk)
+    return ids
 
 
 def _filtered(tickets: QuerySet[Ticket], filters: TicketFilters, user: User) -> QuerySet[Ticket]:
@@ -139,6 +350,12 @@ def _filtered(tickets: QuerySet[Ticket], filters: TicketFilters, user: User) -> 
         tickets = tickets.filter(group_id=filters.group)
     if filters.customer is not None:
         tickets = tickets.filter(contact_id=filters.customer)
+    if filters.category is not None:
+        tickets = tickets.filter(category_id__in=_category_ids(filters.category))
+    if filters.complexity:
+        tickets = tickets.filter(complexity=filters.complexity)
+    if filters.asset is not None:
+        tickets = tickets.filter(asset_id=filters.asset)
     if filters.assignee == "none":
         tickets = tickets.filter(assignee__isnull=True)
     elif filters.assignee == "me":
@@ -151,8 +368,10 @@ def _filtered(tickets: QuerySet[Ticket], filters: TicketFilters, user: User) -> 
 
 
 def _create_ticket(user: User, payload: TicketCreateIn) -> Ticket:
-    if payload.tags and not user.is_staff_member:
-        raise ValidationError({"tags": _("Only staff can tag tickets.")})
+    if not user.is_staff_member:
+        for name in ("tags", "category", "complexity", "custom_fields", "parent"):
+            if getattr(payload, name):
+                raise ValidationError({name: _("Only staff can set this field.")})
     # One transaction: a contact created for this ticket disappears again if the ticket fails.
     with transaction.atomic():
         return create_ticket(
@@ -166,6 +385,15 @@ def _create_ticket(user: User, payload: TicketCreateIn) -> Ticket:
             group=_group(payload.group) if payload.group is not None else None,
             tags=payload.tags,
             attachments=decode_attachments(payload.attachments),
+            asset=_asset(user, payload.asset) if payload.asset is not None else None,
+            category=_category(payload.category) if payload.category is not None else None,
+            complexity=payload.complexity,
+            custom_fields=payload.custom_fields,
+            parent=(
+                _related_ticket(user, payload.parent, "parent")
+                if payload.parent is not None
+                else None
+            ),
         )
 
 
@@ -228,14 +456,26 @@ def _assignee(user_id: int) -> User:
     return assignee
 
 
-def _changes(payload: TicketUpdateIn) -> dict[str, Any]:
-    """The fields the request sets, with ids turned into objects; only ``assignee`` may be null."""
+NULLABLE = {"assignee", "asset", "category", "complexity", "parent"}
+
+
+def _changes(payload: TicketUpdateIn, user: User, ticket: Ticket) -> dict[str, Any]:
+    """The fields the request sets, with ids turned into objects; ``null`` only where a field
+    can be cleared."""
     changes = payload.model_dump(exclude_unset=True, exclude={"reason"})
     for name, value in changes.items():
-        if value is None and name != "assignee":
+        if value is None and name not in NULLABLE:
             raise ValidationError({name: _("This field cannot be null.")})
     if "group" in changes:
         changes["group"] = _group(changes["group"])
     if changes.get("assignee") is not None:
         changes["assignee"] = _assignee(changes["assignee"])
+    if changes.get("asset") is not None:
+        changes["asset"] = _asset(user, changes["asset"])
+    if changes.get("category") is not None:
+        changes["category"] = _category(changes["category"])
+    if "complexity" in changes:
+        changes["complexity"] = changes["complexity"] or ""
+    if changes.get("parent") is not None:
+        changes["parent"] = _related_ticket(user, changes["parent"], "parent")
     return changes

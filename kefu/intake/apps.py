@@ -16,3 +16,6 @@ class IntakeConfig(AppConfig):
         register_tick("mailboxes", claim_due_mailboxes)
         register_deliverer(deliver_email_reply)
         events.register(events.TicketStateChanged, on_ticket_state_changed)
+        from kefu.intake.merge import on_ticket_merged
+
+        events.register(events.TicketMerged, on_ticket_merged)

@@ -24,11 +24,13 @@ from django.utils.translation import gettext_noop
 
 from kefu.accounts.access import can_be_assigned, workable_group_ids
 from kefu.accounts.models import Group, Role, User
+from kefu.accounts.signatures import signature_for, with_signature
 from kefu.customers.models import Asset, Contact
 from kefu.lib.errors import BusinessRuleError
 from kefu.lib.html import html_to_text, sanitize_html, text_to_html
 from kefu.realtime.publish import publish as publish_realtime
 from kefu.realtime.publish import ticket_group_name, user_group_name
+from kefu.tickets import custom_fields as custom
 from kefu.tickets import events
 from kefu.tickets.access import can_work_ticket
 from kefu.tickets.models import (
@@ -52,6 +54,7 @@ from kefu.tickets.search import index_ticket
 MAX_TAGS = 30
 REASON_CUSTOMER_REPLIED = gettext_noop("The customer replied")
 REASON_AGENT_REPLIED = gettext_noop("An agent replied")
+CUSTOM_FIELD_PREFIX = "cf."
 MAX_TAG_LENGTH = 60
 
 
@@ -249,6 +252,10 @@ def _display(field: str, value: Any) -> str:
         return ", ".join(value)
     if field == "asset":
         return value.serial_number
+    if field == "parent":
+        return f"#{value.number}"
+    if field.startswith(CUSTOM_FIELD_PREFIX):
+        return custom.display(value)
     return str(value)
 
 
@@ -286,6 +293,8 @@ def create_ticket(
     category: Category | None = None,
     complexity: str | None = None,
     asset: Asset | None = None,
+    custom_fields: dict[str, Any] | None = None,
+    parent: Ticket | None = None,
     attachments: Sequence[UploadedFile] = (),
     author_contact: Contact | None = None,
     message_id: str = "",
@@ -297,6 +306,8 @@ def create_ticket(
     customer's behalf (``contact`` required), e.g. to log a phone call. A channel (e-mail)
     opens them for a customer without a login: ``actor=None`` and ``author_contact`` set;
     ``message_id``/``in_reply_to`` keep the channel's threading identifiers.
+    ``custom_fields`` is ``{key: value}`` (see ``kefu.tickets.custom_fields``); a staff member
+    must fill the required fields of the ticket's type. ``parent`` makes the new ticket a child.
     """
     subject = _validate_subject(subject)
     text, safe_html = _message_bodies(body, body_html)
@@ -342,6 +353,12 @@ def create_ticket(
     category = _validate_category(category)
     complexity = _validate_complexity(complexity)
     asset = _validate_asset(asset, contact)
+    is_staff = actor is not None and actor.is_staff_member
+    if (custom_fields or parent is not None) and not is_staff:
+        raise PermissionDenied(_("Only staff set custom fields and parent tickets."))
+    custom_values = custom.clean_values(ticket_type, custom_fields, check_required=is_staff)
+    if parent is not None:
+        _require_staff_writer(actor, parent)  # type: ignore[arg-type]
 
     now = timezone.now()
     ticket = Ticket.objects.create(
@@ -374,6 +391,11 @@ def create_ticket(
         in_reply_to=in_reply_to,
     )
     _store_attachments(message, attachments)
+    custom.write_values(ticket, custom_values)
+    if parent is not None:
+        from kefu.tickets.relations import link_child
+
+        link_child(actor, parent, ticket)
     # Staff open tickets on a customer's behalf; the timeline names the customer.
     on_behalf_of = str(contact) if actor is not None and actor.role != Role.CUSTOMER else ""
     _record(ticket, actor, EventType.CREATED, message=message, new_value=on_behalf_of)
@@ -394,6 +416,10 @@ TRACKED_FIELDS = (
     "category",
     "complexity",
     "asset",
+    "custom_fields",
+    "parent",
+    "add_tags",
+    "remove_tags",
 )
 CUSTOMER_CHANGEABLE_STATES = (State.CLOSED,)
 
@@ -403,9 +429,15 @@ def update_ticket(
     actor: User | None, ticket: Ticket, *, reason: str = "", **changes: Any
 ) -> Ticket:
     """Change ticket fields: ``subject``, ``state``, ``priority``, ``type`` (key), ``group``
-    (Group), ``assignee`` (User or None), ``tags`` (list of names), ``category`` (Category or
-    None), ``complexity`` (a ``Complexity`` value or "") and ``asset`` (Asset or None).
-    Unchanged values are ignored; each real change becomes one timeline row.
+    (Group), ``assignee`` (User or None), ``tags`` (list of names), ``add_tags`` /
+    ``remove_tags`` (names, applied to the tags under the row lock), ``category`` (Category or
+    None), ``complexity`` (a ``Complexity`` value or ""), ``asset`` (Asset or None),
+    ``custom_fields`` (a partial ``{key: value}``) and ``parent`` (Ticket or None).
+    Unchanged values are ignored; each real change becomes one timeline row (custom fields as
+    ``cf.<key>``).
+
+    A parent cannot be resolved or closed while a child is open when
+    ``settings.CHILDREN_BLOCK_PARENT_RESOLVE`` is on (the default).
 
     ``actor=None`` is the system (SLA escalation, routing): no permission check, and the
     timeline shows "System"; only trusted code (tick functions, event handlers) passes it.
@@ -490,6 +522,8 @@ def update_ticket(
         if new_state not in State.values:
             raise ValidationError({"state": _("Unknown state %(value)s.") % {"value": new_state}})
         if new_state != ticket.state:
+            if new_state in (State.RESOLVED, State.CLOSED):
+                _check_children_done(ticket)
             diff["state"] = (ticket.state, new_state)
             _apply_state(ticket, new_state)
     if "category" in changes:
@@ -507,15 +541,45 @@ def update_ticket(
         if (new_asset.pk if new_asset else None) != ticket.asset_id:
             diff["asset"] = (ticket.asset, new_asset)
             ticket.asset = new_asset
-    if "tags" in changes:
-        names = normalise_tags(changes["tags"] or [])
+    if "tags" in changes or "add_tags" in changes or "remove_tags" in changes:
         current = list(ticket.tags.order_by("name").values_list("name", flat=True))
+        wanted = list(changes["tags"] or []) if "tags" in changes else list(current)
+        removed = {name.lower() for name in normalise_tags(changes.get("remove_tags") or [])}
+        wanted = [name for name in wanted if name.lower() not in removed]
+        names = normalise_tags(wanted + list(changes.get("add_tags") or []))
         if sorted(n.lower() for n in names) != sorted(n.lower() for n in current):
             ticket.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
             diff["tags"] = (current, sorted(names))
+    if "custom_fields" in changes:
+        cleaned = custom.clean_values(
+            ticket.type,
+            changes["custom_fields"],
+            current=custom.read_values_fresh(ticket),
+            check_required=False,
+        )
+        for key, change in custom.write_values(ticket, cleaned).items():
+            diff[CUSTOM_FIELD_PREFIX + key] = change
+    if "parent" in changes:
+        from kefu.tickets.relations import current_parent, link_child, unlink_parent
+
+        old_parent = current_parent(ticket)
+        new_parent = changes["parent"]
+        if (new_parent.pk if new_parent else None) != (old_parent.pk if old_parent else None):
+            if old_parent is not None:
+                unlink_parent(ticket)
+            if new_parent is not None:
+                if actor is not None:
+                    _require_staff_writer(actor, new_parent)
+                link_child(actor, new_parent, ticket, record=False)
+            diff["parent"] = (old_parent, new_parent)
 
     if not diff:
         return ticket
+    if ticket.merged_into_id and set(diff) - {"state", "tags"}:
+        raise BusinessRuleError(
+            _("This ticket was merged into #%(number)s; change that one instead.")
+            % {"number": ticket.merged_into.number}  # type: ignore[union-attr]
+        )
     ticket.save()
     for field, (old, new) in diff.items():
         _record(
@@ -549,6 +613,26 @@ def update_ticket(
         )
     _notify_live(ticket, "ticket_changed", fields=sorted(diff))
     return ticket
+
+
+def _check_children_done(ticket: Ticket) -> None:
+    if not settings.CHILDREN_BLOCK_PARENT_RESOLVE:
+        return
+    from kefu.tickets.models import OPEN_STATES, LinkKind
+
+    numbers = list(
+        Ticket.objects.filter(
+            links_in__source=ticket, links_in__kind=LinkKind.CHILD, state__in=OPEN_STATES
+        )
+        .order_by("number")
+        .values_list("number", flat=True)[:10]
+    )
+    if numbers:
+        raise BusinessRuleError(
+            _("This ticket has open child tickets (%(numbers)s); resolve or close them first.")
+            % {"numbers": ", ".join(f"#{n}" for n in numbers)},
+            field="state",
+        )
 
 
 def _apply_state(ticket: Ticket, new_state: str) -> None:
@@ -602,6 +686,8 @@ def add_message(
             raise BusinessRuleError(_("This ticket is closed; please open a new one."))
     elif actor is not None:
         _require_staff_writer(actor, ticket)
+        if not internal:  # the stored reply is what the customer gets (portal, e-mail, API)
+            text, safe_html = with_signature(text, safe_html, signature_for(actor, ticket.group))
 
     if author_contact is None and from_customer:
         author_contact = getattr(actor, "contact", None)

@@ -4,13 +4,40 @@ their timeline are read-only, because every change must go through the actions a
 
 from django.contrib import admin
 
-from kefu.tickets.models import Tag, Ticket, TicketEvent, TicketType
+from kefu.tickets.models import Category, CustomField, Tag, Ticket, TicketEvent, TicketType
 
 
 @admin.register(TicketType)
 class TicketTypeAdmin(admin.ModelAdmin):
     list_display = ["key", "name", "position", "is_active"]
     list_editable = ["position", "is_active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active", "parent"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    """Read-only here: the console page (/tickets/custom-fields/) checks definitions."""
+
+    list_display = ["label", "key", "kind", "is_required", "position", "is_active"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -5,3 +5,9 @@ class TicketsConfig(AppConfig):
     name = "kefu.tickets"
     label = "tickets"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kefu.lib.demo import register_demo_loader
+        from kefu.tickets.demo import load_demo
+
+        register_demo_loader("tickets", load_demo)

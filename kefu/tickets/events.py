@@ -45,6 +45,14 @@ class MessageAdded(TicketEvent):
     message: models.Model
 
 
+@dataclass(frozen=True)
+class TicketMerged(TicketEvent):
+    """``merged`` was merged into ``ticket`` (the survivor): its messages and events moved there
+    and it was closed. Apps holding per-ticket rows (participants, …) move them in a handler."""
+
+    merged: models.Model
+
+
 E = TypeVar("E", bound=TicketEvent)
 Handler = Callable[[Any], None]
 

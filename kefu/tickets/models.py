@@ -83,6 +83,29 @@ class Category(models.Model):
         return self.name
 
 
+def category_tree(*, active_only: bool = True) -> list[tuple[Category, int, str]]:
+    """Every category as ``(category, depth, "Parent › Child")`` in tree order, from one query.
+
+    A child of a deactivated category is left out with it when ``active_only``.
+    """
+    rows = Category.objects.all() if not active_only else Category.objects.filter(is_active=True)
+    children: dict[int | None, list[Category]] = {}
+    for category in rows.order_by("position", "name"):
+        children.setdefault(category.parent_id, []).append(category)
+    tree: list[tuple[Category, int, str]] = []
+
+    def walk(parent_id: int | None, depth: int, prefix: str) -> None:
+        if depth > 20:  # the admin form forbids cycles; this only guards bad data
+            return
+        for category in children.get(parent_id, []):
+            path = f"{prefix} › {category.name}" if prefix else category.name
+            tree.append((category, depth, path))
+            walk(category.pk, depth + 1, path)
+
+    walk(None, 0, "")
+    return tree
+
+
 class TicketType(models.Model):
     """An entry of the configurable list of ticket types (question, incident, complaint, …)."""
 
@@ -207,6 +230,15 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="tickets",
     )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_tickets",
+        help_text=_("Set when this ticket was merged into another one (then it is closed)."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     first_response_at = models.DateTimeField(_("first agent response"), null=True, blank=True)
@@ -233,6 +265,13 @@ class Ticket(models.Model):
             models.Index(fields=["contact", "-created_at"], name="ticket_contact"),
             models.Index(fields=["organization", "-created_at"], name="ticket_organization"),
             models.Index(fields=["asset", "-created_at"], name="ticket_asset"),
+            models.Index(fields=["category", "-created_at"], name="ticket_category"),
+            # "Take next": the oldest unassigned ticket of a group.
+            models.Index(
+                fields=["group", "created_at", "id"],
+                name="ticket_unassigned",
+                condition=Q(assignee=None, state__in=["new", "open"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -317,6 +356,10 @@ class EventType(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("SLA target breached")
     ESCALATED = "escalated", _("Escalated")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    LINKED = "linked", _("Linked")
+    UNLINKED = "unlinked", _("Unlinked")
+    MERGED = "merged", _("Merged")
+    SPLIT = "split", _("Split")
 
 
 # Fields whose changes customers see on their timeline; everything else is staff-only.
@@ -381,3 +424,146 @@ class TicketSearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"search document of ticket {self.ticket_id}"
+
+
+# --- custom fields ----------------------------------------------------------------------------
+
+
+class CustomFieldKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    MULTI_CHOICE = "multi_choice", _("Multiple choice")
+    CHECKBOX = "checkbox", _("Checkbox")
+
+
+CHOICE_KINDS = (CustomFieldKind.CHOICE, CustomFieldKind.MULTI_CHOICE)
+
+
+class CustomFieldQuerySet(models.QuerySet["CustomField"]):
+    def active(self) -> CustomFieldQuerySet:
+        return self.filter(is_active=True)
+
+    def for_type(self, ticket_type: TicketType | None) -> CustomFieldQuerySet:
+        """Fields that apply to ``ticket_type``: those naming it and those naming no type."""
+        if ticket_type is None:
+            return self.filter(ticket_types=None)
+        return self.filter(Q(ticket_types=None) | Q(ticket_types=ticket_type)).distinct()
+
+
+class CustomField(models.Model):
+    """An administrator-defined ticket field (e.g. "Meter reading", "Purchase channel").
+
+    Values live in ``CustomFieldValue`` rows rather than a JSON column so that the list can filter
+    on them with ordinary indexed comparisons on both SQLite and PostgreSQL (number and date
+    ranges, one row per chosen option of a multiple choice).
+    """
+
+    key = models.SlugField(
+        _("key"),
+        max_length=30,
+        unique=True,
+        help_text=_("Used by the API and in filters; lower-case letters, digits and _."),
+    )
+    label = models.CharField(_("label"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=CustomFieldKind.choices)
+    choices = models.JSONField(
+        _("choices"), default=list, blank=True, help_text=_("Options of a choice field.")
+    )
+    ticket_types = models.ManyToManyField(
+        TicketType,
+        verbose_name=_("ticket types"),
+        blank=True,
+        related_name="custom_fields",
+        help_text=_("Empty: every ticket type."),
+    )
+    help_text = models.CharField(_("help text"), max_length=255, blank=True)
+    is_required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CustomFieldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "label", "id"]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def is_multiple(self) -> bool:
+        return self.kind == CustomFieldKind.MULTI_CHOICE
+
+
+class CustomFieldValue(models.Model):
+    """One value of a custom field on a ticket; a multiple choice has one row per option.
+
+    Exactly one of the typed columns is used, chosen by the field's kind: ``text`` for text,
+    choice and multiple choice; ``number``; ``date``; ``flag`` for a checkbox (only ticked boxes
+    are stored).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="custom_values")
+    field = models.ForeignKey(CustomField, on_delete=models.PROTECT, related_name="values")
+    text = models.CharField(max_length=1000, blank=True, default="")
+    number = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    date = models.DateField(null=True, blank=True)
+    flag = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["field__position", "field_id", "id"]
+        indexes = [
+            # The list's filters: WHERE EXISTS (… field = ? AND text/number/date …).
+            models.Index(fields=["field", "text"], name="custom_value_text"),
+            models.Index(fields=["field", "number"], name="custom_value_number"),
+            models.Index(fields=["field", "date"], name="custom_value_date"),
+            models.Index(fields=["ticket", "field"], name="custom_value_ticket"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "field", "text"], name="unique_custom_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.field_id}"
+
+
+# --- links between tickets --------------------------------------------------------------------
+
+
+class LinkKind(models.TextChoices):
+    RELATED = "related", _("Related")
+    DUPLICATE = "duplicate", _("Duplicate of")
+    CHILD = "child", _("Child")
+
+
+class TicketLink(models.Model):
+    """A link from ``source`` to ``target``.
+
+    ``related``: symmetric, stored once. ``duplicate``: ``source`` duplicates ``target``.
+    ``child``: ``target`` is a child of ``source`` (the parent); a ticket has at most one parent.
+    """
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="one_link_per_pair"),
+            models.UniqueConstraint(
+                fields=["target"], condition=Q(kind="child"), name="one_parent_per_ticket"
+            ),
+            models.CheckConstraint(condition=~Q(source=models.F("target")), name="no_self_link"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"

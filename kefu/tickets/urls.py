@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kefu.tickets import views
+from kefu.tickets import custom_field_views, views, workspace_views
 
 app_name = "tickets"
 
@@ -17,4 +17,17 @@ urlpatterns = [
         name="retry_delivery",
     ),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
+    path("bulk/", workspace_views.ticket_bulk, name="bulk"),
+    path("take-next/", workspace_views.take_next, name="take_next"),
+    path("<int:pk>/links/", workspace_views.link_add, name="link_add"),
+    path("<int:pk>/links/<int:link_pk>/remove/", workspace_views.link_remove, name="link_remove"),
+    path("<int:pk>/merge/", workspace_views.ticket_merge, name="merge"),
+    path(
+        "<int:pk>/messages/<int:message_pk>/split/",
+        workspace_views.message_split,
+        name="split",
+    ),
+    path("custom-fields/", custom_field_views.custom_field_list, name="custom_fields"),
+    path("custom-fields/new/", custom_field_views.custom_field_edit, name="custom_field_new"),
+    path("custom-fields/<int:pk>/", custom_field_views.custom_field_edit, name="custom_field_edit"),
 ]

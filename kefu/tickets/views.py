@@ -57,6 +57,8 @@ from kefu.tickets.forms import (
     with_priority_weight,
 )
 from kefu.tickets.models import (
+    Complexity,
+    CustomField,
     EventType,
     Message,
     Priority,
@@ -65,6 +67,8 @@ from kefu.tickets.models import (
     TicketEvent,
 )
 from kefu.tickets.search import apply_query, ranked_page
+from kefu.tickets.workspace_forms import BulkForm
+from kefu.tickets.workspace_views import workspace_context
 
 PAGE_SIZE = 25
 OTHER_TICKETS_SHOWN = 10
@@ -188,9 +192,9 @@ def keyset_page(tickets: QuerySet[Ticket], sort: str, cursor_token: str, size: i
     )
 
 
-@staff_console_view
-@vary_on_headers("HX-Request")
-def ticket_list(request):
+def filtered_ticket_list(request) -> tuple[TicketFilterForm, str, QuerySet[Ticket]]:
+    """The list's form, view tab and filtered tickets for ``request.GET`` (before the search
+    words and paging); the list and its CSV/Excel export (``kefu.customers``) share it."""
     view = request.GET.get("view") if request.GET.get("view") in LIST_VIEWS else DEFAULT_LIST_VIEW
     default_sort = "-updated" if view == "recent" else "-created"
     data = request.GET.copy() if request.GET else None
@@ -202,6 +206,13 @@ def ticket_list(request):
         tickets = form.filter(tickets)
     elif form.is_bound:
         tickets = tickets.none()
+    return form, view, tickets
+
+
+@staff_console_view
+@vary_on_headers("HX-Request")
+def ticket_list(request):
+    form, view, tickets = filtered_ticket_list(request)
     tickets = with_priority_weight(tickets).select_related(
         "contact", "organization", "group", "assignee", "sla"
     )
@@ -213,7 +224,13 @@ def ticket_list(request):
         page = Page(tickets=[], next_cursor=None, previous_cursor=None)
     except JumpToTicket as jump:
         return jump_response(request, jump.ticket)
-    context = {"form": form, "page": page, "view": view, "views": LIST_VIEWS}
+    context = {
+        "form": form,
+        "page": page,
+        "view": view,
+        "views": LIST_VIEWS,
+        "bulk_form": BulkForm(request.user, staff=form.staff),
+    }
     if is_htmx(request):
         return render(request, "tickets/_ticket_table.html", context)
     return render_console(request, "tickets/list.html", context)
@@ -284,6 +301,20 @@ FIELD_LABELS = {
     "group": gettext_lazy("group"),
     "assignee": gettext_lazy("assignee"),
     "tags": gettext_lazy("tags"),
+    "category": gettext_lazy("category"),
+    "complexity": gettext_lazy("complexity"),
+    "asset": gettext_lazy("asset"),
+    "parent": gettext_lazy("parent ticket"),
+    # The tombstone of a personal-data erasure (kefu.audit.privacy).
+    "customer": gettext_lazy("customer"),
+}
+# What the other ticket of a link is to this one (``kefu.tickets.relations.ROLES``).
+LINK_ROLE_LABELS = {
+    "related": gettext_lazy("related"),
+    "duplicate_of": gettext_lazy("this ticket duplicates it"),
+    "duplicated_by": gettext_lazy("it duplicates this ticket"),
+    "parent": gettext_lazy("parent of this ticket"),
+    "child": gettext_lazy("child of this ticket"),
 }
 # Timeline rows the SLA engine writes (warnings, breaches, escalations) name a target.
 SLA_TARGET_LABELS = {
@@ -292,7 +323,11 @@ SLA_TARGET_LABELS = {
     "resolution": gettext_lazy("resolution"),
     "acknowledgement": gettext_lazy("acknowledgement"),
 }
-VALUE_LABELS = {"state": dict(State.choices), "priority": dict(Priority.choices)}
+VALUE_LABELS = {
+    "state": dict(State.choices),
+    "priority": dict(Priority.choices),
+    "complexity": dict(Complexity.choices),
+}
 
 
 @dataclass
@@ -305,13 +340,20 @@ class TimelineEntry:
     new_label: str = ""
 
 
-def event_entry(event: TicketEvent) -> TimelineEntry:
-    """Translated labels: field names and state/priority values are stored as keys."""
+def event_entry(event: TicketEvent, custom_labels: dict[str, str] | None = None) -> TimelineEntry:
+    """Translated labels: field names and state/priority values are stored as keys; custom
+    fields as ``cf.<key>`` (labelled from ``custom_labels``), link roles in ``reason``."""
     labels = VALUE_LABELS.get(event.field, {}) if event.field else SLA_TARGET_LABELS
+    if event.type in (EventType.LINKED, EventType.UNLINKED):
+        field_label = str(LINK_ROLE_LABELS.get(event.reason, event.reason))
+    else:
+        field_label = str(
+            FIELD_LABELS.get(event.field) or (custom_labels or {}).get(event.field, event.field)
+        )
     return TimelineEntry(
         at=event.created_at,
         event=event,
-        field_label=str(FIELD_LABELS.get(event.field, event.field)),
+        field_label=field_label,
         old_label=str(labels.get(event.old_value, event.old_value)),
         new_label=str(labels.get(event.new_value, event.new_value)),
     )
@@ -325,7 +367,13 @@ def timeline_for(user: User, ticket: Ticket) -> list[TimelineEntry]:
         .exclude(type__in=[EventType.REPLIED, EventType.NOTE_ADDED, EventType.CUSTOMER_REPLIED])
         .select_related("actor")
     )
-    entries += [event_entry(event) for event in events]
+    event_rows = list(events)
+    custom_labels = {}
+    if any(event.field.startswith("cf.") for event in event_rows):
+        custom_labels = {
+            f"cf.{key}": label for key, label in CustomField.objects.values_list("key", "label")
+        }
+    entries += [event_entry(event, custom_labels) for event in event_rows]
     return sorted(entries, key=lambda entry: (entry.at, entry.message is None))
 
 
@@ -348,6 +396,7 @@ def ticket_page(request, ticket: Ticket, *, reply_form=None, update_form=None, s
         or (TicketUpdateForm(request.user, ticket) if may_work else None),
         "contact": ticket.contact,
         "other_tickets": other_tickets_of_contact(request.user, ticket),
+        **workspace_context(request.user, ticket, may_work),
     }
     return render_console(request, "tickets/detail.html", context, status=status)
 
@@ -448,7 +497,7 @@ def ticket_update(request, pk: int):
                     request.user, ticket, reason=form.cleaned_data["reason"], **changes
                 )
         except ACTION_ERRORS as error:
-            add_action_error(form, error)
+            add_action_error(form, error, form.custom_field_map())
         else:
             return ticket_updated_response(request, ticket, changed=bool(changes))
     if is_htmx(request):
@@ -487,6 +536,7 @@ def ticket_changed_partials(request, ticket: Ticket, notice: str) -> HttpRespons
         "update_form": TicketUpdateForm(request.user, ticket) if may_work else None,
         "timeline": timeline_for(request.user, ticket),
         "oob": True,
+        **workspace_context(request.user, ticket, may_work),
     }
     return render(request, "tickets/_ticket_changed.html", context)
 
@@ -500,6 +550,7 @@ NEW_TICKET_FIELD_MAP = {
     "wechat_id": "new_wechat_id",
     "name": "new_name",
     "type": "type",
+    "asset": "asset_serial",
 }
 
 
@@ -553,10 +604,14 @@ def ticket_new(request):
                     group=data["group"],
                     assignee=data["assignee"],
                     tags=parse_tags(data["tags"]),
+                    category=form.chosen_category(),
+                    complexity=data["complexity"],
+                    asset=form.chosen_asset(),
+                    custom_fields=form.custom_values(data["type"]),
                     attachments=uploaded_files(data["attachments"]),
                 )
         except ACTION_ERRORS as error:
-            add_action_error(form, error, NEW_TICKET_FIELD_MAP)
+            add_action_error(form, error, {**NEW_TICKET_FIELD_MAP, **form.custom_field_map()})
         else:
             messages.success(request, _("Ticket #%(number)s created.") % {"number": ticket.number})
             if Ticket.objects.visible_to(request.user).filter(pk=ticket.pk).exists():

@@ -72,7 +72,8 @@ def test_the_console_search_costs_a_fixed_number_of_queries(
         make_ticket(subject=f"打印机 {i}", body="打印不出来")
     client.force_login(cast.agent)
     client.get(reverse(LIST), {"q": "打印"})  # warm the session and caches
-    with django_assert_max_num_queries(9):
+    # 9, + category tree and custom field filters, + routing and notification navigation.
+    with django_assert_max_num_queries(12):
         response = client.get(reverse(LIST), {"q": "打印"})
     assert len(response.context["page"].tickets) == 8
 

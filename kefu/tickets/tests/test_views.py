@@ -229,7 +229,9 @@ def test_it_lists_with_a_fixed_number_of_queries(
             cast.alice if index % 2 else cast.bob, subject=f"Ticket {index}", assignee=cast.agent
         )
     client.force_login(cast.agent)
-    with django_assert_max_num_queries(6):
+    # + the category tree and custom field filters (kefu/tickets/tests/test_list_queries.py
+    # pins the exact count).
+    with django_assert_max_num_queries(10):
         html = list_html(client, view="mine")
     assert len(_subjects_in(html)) == min(count, views.PAGE_SIZE)
 

@@ -1,0 +1,11 @@
+"""The workspace's demo data loads with the base demo."""
+
+from kefu.lib.demo import load_demo
+from kefu.tickets.models import Category, CustomField, LinkKind, TicketLink
+
+
+def test_the_demo_has_categories_custom_fields_and_a_child_ticket(db):
+    assert load_demo()
+    assert Category.objects.filter(parent__parent__isnull=False).exists()  # three levels
+    assert CustomField.objects.filter(key="purchase_channel").exists()
+    assert TicketLink.objects.filter(kind=LinkKind.CHILD).count() == 1
