@@ -5,3 +5,14 @@ class NotificationsConfig(AppConfig):
     name = "kefu.notifications"
     label = "notifications"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kefu.lib.demo import register_demo_loader
+        from kefu.lib.tick import register_tick
+        from kefu.notifications import handlers
+        from kefu.notifications.actions import process_waiting_alerts
+        from kefu.notifications.demo import load_demo
+
+        handlers.register()
+        register_tick("waiting_tickets", process_waiting_alerts)
+        register_demo_loader("notifications", load_demo)

@@ -21,6 +21,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kefu.customers.access import assets_visible_to
 from kefu.lib.errors import BusinessRuleError
 from kefu.portal.forms import NewTicketForm, ReplyForm, to_uploads
 from kefu.search.backends import RANK_WINDOW
@@ -105,9 +106,10 @@ def ticket_list(request):
     tickets = Ticket.objects.visible_to(request.user).select_related("contact")
     if LIST_FILTERS[show] is not None:
         tickets = tickets.filter(state__in=LIST_FILTERS[show])
+    tickets, whose_context = filter_whose(request, tickets)
     query = request.GET.get("q", "").strip()
     if query:
-        return search_results(request, tickets, query, show)
+        return search_results(request, tickets, query, show, whose_context)
     cursor = decode_cursor(request.GET.get("after", ""))
     if cursor:
         moment, pk = cursor
@@ -120,16 +122,36 @@ def ticket_list(request):
         "is_later_page": cursor is not None,
         "next_cursor": next_cursor,
         "own_contact_id": own_contact_id(request.user),
+        **whose_context,
     }
     return render(request, "portal/ticket_list.html", context)
 
 
-def search_results(request, tickets, query: str, show: str):
+def shared_organization(user):
+    """The customer's organisation when its members see each other's tickets, else ``None``."""
+    contact = getattr(user, "contact", None)
+    organization = contact.organization if contact is not None else None
+    return organization if organization and organization.members_share_tickets else None
+
+
+def filter_whose(request, tickets):
+    """ "Mine" or "my organisation's" (all the customer may see) for members of a sharing
+    organisation; everyone else only ever sees their own."""
+    organization = shared_organization(request.user)
+    whose = request.GET.get("whose") if organization else None
+    whose = whose if whose in ("mine", "organization") else "organization"
+    if organization and whose == "mine":
+        tickets = tickets.filter(contact_id=own_contact_id(request.user))
+    return tickets, {"whose": whose, "shared_organization": organization}
+
+
+def search_results(request, tickets, query: str, show: str, whose_context: dict | None = None):
     """The customer's own visible tickets matching ``query``, public text only, best first."""
     context: dict[str, Any] = {
         "show": show,
         "query": query,
         "own_contact_id": own_contact_id(request.user),
+        **(whose_context or {}),
     }
     offset = request.GET.get("from", "")
     offset = min(int(offset), RANK_WINDOW) if offset.isdigit() else 0
@@ -189,6 +211,19 @@ def render_ticket_page(request, ticket: Ticket, reply_form: ReplyForm):
 def ticket_detail(request, pk: int):
     ticket = get_ticket_for_user(request.user, pk)
     return render_ticket_page(request, ticket, ReplyForm())
+
+
+@customer_required
+def conversation_partial(request, pk: int):
+    """The thread (and status) again, fetched by the page when a live event says it changed."""
+    ticket = get_ticket_for_user(request.user, pk)
+    context = {
+        "ticket": ticket,
+        "conversation": conversation(request.user, ticket),
+        "own_contact_id": own_contact_id(request.user),
+        "refreshed": True,  # the status badge is swapped in out of band
+    }
+    return render(request, "portal/_conversation.html", context)
 
 
 @customer_required
@@ -261,3 +296,11 @@ def new_ticket(request):
             return redirect("portal:ticket", pk=ticket.pk)
     context = {"form": form, "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
     return render(request, "portal/ticket_new.html", context)
+
+
+@customer_required
+def my_products(request):
+    """The customer's installed units (and the organisation's, when members share tickets) with
+    their warranty status."""
+    assets = assets_visible_to(request.user).select_related("product", "contact", "organization")
+    return render(request, "portal/my_products.html", {"assets": list(assets)})

@@ -24,3 +24,11 @@ def customer_state(state: str) -> str:
     """The customer-facing label of a ticket state (``on_hold`` is staff detail: "In progress")."""
     label = CUSTOMER_STATE_LABELS.get(State(state)) if state in State.values else None
     return str(label or state)
+
+
+@register.simple_tag
+def portal_signup_open() -> bool:
+    """Whether visitors may create a portal account (``KEFU_PORTAL_SIGNUP``)."""
+    from kefu.portal.signup import is_enabled
+
+    return is_enabled()
