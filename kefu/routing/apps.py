@@ -5,3 +5,14 @@ class RoutingConfig(AppConfig):
     name = "kefu.routing"
     label = "routing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kefu.lib.demo import register_demo_loader
+        from kefu.lib.tick import register_tick
+        from kefu.routing import handlers
+        from kefu.routing.actions import process_away_returns
+        from kefu.routing.demo import load_demo
+
+        handlers.register()
+        register_tick("routing_away_returns", process_away_returns)
+        register_demo_loader("routing", load_demo)

@@ -574,7 +574,9 @@ def _check_acknowledgement(ticket: Ticket, now: datetime) -> None:
     _timeline(ticket, EventType.SLA_BREACHED, new_value="acknowledgement", reason=reason)
     successor = None if limit and lapses >= limit else next_eligible_agent(ticket, exclude=[lapsed])
     if successor is not None:
-        update_ticket(None, ticket, assignee=successor, reason=reason)
+        # Routing's chooser says which strategy picked the successor and who was skipped.
+        why = getattr(successor, "routing_explanation", "")
+        update_ticket(None, ticket, assignee=successor, reason=f"{reason} {why}".strip())
         return
     escalation_group = ticket.group.escalation_group
     _escalate(
@@ -587,7 +589,14 @@ def _check_acknowledgement(ticket: Ticket, now: datetime) -> None:
 
 
 def next_eligible_agent(ticket: Ticket, *, exclude: Iterable[User] = ()) -> User | None:
-    """Another full member of the ticket's group with the fewest open tickets (then by id)."""
+    """Another full member of the ticket's group: routing's chooser (the group's strategy,
+    skipping away, off-shift and full agents) when installed, else the fewest open tickets."""
+    from django.apps import apps
+
+    if apps.is_installed("kefu.routing"):
+        from kefu.routing.actions import next_agent_after_lapse
+
+        return next_agent_after_lapse(ticket, list(exclude))
     excluded = [user.pk for user in exclude]
     candidates = (
         assignable_agents(ticket.group)
