@@ -5,3 +5,14 @@ class AutomationConfig(AppConfig):
     name = "kefu.automation"
     label = "automation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kefu.automation import handlers
+        from kefu.automation.actions import process_due_time_rules
+        from kefu.automation.demo import load_demo
+        from kefu.lib.demo import register_demo_loader
+        from kefu.lib.tick import register_tick
+
+        handlers.register()
+        register_tick("time_rules", process_due_time_rules)
+        register_demo_loader("automation", load_demo)
