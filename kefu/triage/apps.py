@@ -5,3 +5,14 @@ class TriageConfig(AppConfig):
     name = "kefu.triage"
     label = "triage"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kefu.lib.demo import register_demo_loader
+        from kefu.lib.tick import register_tick
+        from kefu.triage import handlers
+        from kefu.triage.actions import enqueue_due_training
+        from kefu.triage.demo import load_triage_demo
+
+        handlers.register()
+        register_tick("triage", enqueue_due_training)
+        register_demo_loader("triage", load_triage_demo)
