@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kefu.accounts.middleware.UserPreferencesMiddleware",
+    "kefu.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -196,6 +197,13 @@ LOGIN_MAX_FAILURES = env_int("KEFU_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("KEFU_LOGIN_LOCKOUT_SECONDS", 900)
 PASSWORD_RESET_TIMEOUT = env_int("KEFU_INVITATION_VALID_DAYS", 7) * 86400
 SESSION_COOKIE_AGE = env_int("KEFU_SESSION_DAYS", 14) * 86400
+# Customer self sign-up on the portal: off, on, or domain (only addresses at a customer
+# organisation's domain or at PORTAL_SIGNUP_DOMAINS). See docs/portal.md.
+PORTAL_SIGNUP = env_str("KEFU_PORTAL_SIGNUP", "off").strip().lower()
+if PORTAL_SIGNUP not in ("off", "on", "domain"):
+    raise ConfigurationError("KEFU_PORTAL_SIGNUP must be off, on or domain")
+PORTAL_SIGNUP_DOMAINS = [d.lower().lstrip("@") for d in env_list("KEFU_PORTAL_SIGNUP_DOMAINS", [])]
+PORTAL_SIGNUP_LINK_HOURS = env_int("KEFU_PORTAL_SIGNUP_LINK_HOURS", 48)
 
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = env_str("KEFU_LANGUAGE", "en")
@@ -247,6 +255,17 @@ NINJA_PAGINATION_MAX_LIMIT = 100
 
 # --- Tickets --------------------------------------------------------------------------------
 TICKET_NUMBER_START = env_int("KEFU_TICKET_NUMBER_START", 10001)
+# A parent ticket cannot be resolved or closed while one of its child tickets is still open.
+CHILDREN_BLOCK_PARENT_RESOLVE = env_bool("KEFU_CHILDREN_BLOCK_PARENT_RESOLVE", True)
+
+# --- Notifications (kefu.notifications) -----------------------------------------------------
+# An unassigned, unanswered ticket notifies its group after this many minutes (0: never);
+# a group can override it.
+NOTIFY_WAITING_AFTER_MINUTES = env_int("KEFU_NOTIFY_WAITING_AFTER_MINUTES", 30)
+
+# --- Automation (kefu.automation) ----------------------------------------------------------
+# Outgoing webhooks refuse private, loopback and link-local targets (SSRF) except these hosts.
+WEBHOOK_ALLOWED_HOSTS = env_list("KEFU_WEBHOOK_ALLOWED_HOSTS", [])
 
 # --- E-mail channel (kefu.intake) -----------------------------------------------------------
 # A customer's mail to a resolved ticket reopens it within this many days; later, or when the

@@ -8,7 +8,28 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
-from kefu.api import attachments, email, events, groups, messages, sla, tickets
+from kefu.api import (
+    assets,
+    attachments,
+    audit,
+    automation,
+    categories,
+    contacts,
+    custom_fields,
+    email,
+    events,
+    groups,
+    messages,
+    notifications,
+    organizations,
+    privacy,
+    products,
+    routing,
+    sla,
+    tickets,
+    triage,
+    users,
+)
 from kefu.api.auth import BearerToken
 from kefu.api.errors import handle_exception
 
@@ -34,5 +55,18 @@ api.add_router("/tickets", messages.router)
 api.add_router("/tickets", events.router)
 api.add_router("/attachments", attachments.router)
 api.add_router("", groups.router)
+api.add_router("", users.router)
+api.add_router("", audit.router)
+api.add_router("", privacy.router)
+api.add_router("", contacts.router)
+api.add_router("", organizations.router)
+api.add_router("", products.router)
+api.add_router("", assets.router)
 api.add_router("", email.router)
 api.add_router("", sla.router)
+api.add_router("", notifications.router)
+api.add_router("", custom_fields.router)
+api.add_router("", categories.router)
+api.add_router("", routing.router)
+api.add_router("", automation.router)
+api.add_router("", triage.router)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Group, Role, User
+from kefu.audit.actions import changes_for, record
 from kefu.customers.actions import clear_email_bounce, find_or_create_contact, flag_email_bounced
 from kefu.customers.models import Contact
 from kefu.intake.email.classify import classify
@@ -516,14 +517,15 @@ def save_group_mail_settings(
             _("The mailbox %(mailbox)s is deactivated.") % {"mailbox": sending_mailbox},
             field="sending_mailbox",
         )
-    preferences, _created = GroupMailSettings.objects.update_or_create(
-        group=group,
-        defaults={
-            "send_acknowledgement": send_acknowledgement,
-            "send_resolution_notice": send_resolution_notice,
-            "sending_mailbox": sending_mailbox,
-        },
-    )
+    values = {
+        "send_acknowledgement": send_acknowledgement,
+        "send_resolution_notice": send_resolution_notice,
+        "sending_mailbox": sending_mailbox,
+    }
+    changes = changes_for(GroupMailSettings.objects.filter(group=group).first(), values)
+    preferences, _created = GroupMailSettings.objects.update_or_create(group=group, defaults=values)
+    if changes:
+        record(actor, "group_mail.updated", group, changes)
     return preferences
 
 
@@ -574,6 +576,12 @@ def save_mailbox(actor: User, mailbox: Mailbox | None = None, **values) -> Mailb
     missing ``imap_password``/``smtp_password`` keeps the stored one."""
     _require_admin(actor)
     mailbox = mailbox or Mailbox()
+    is_new = mailbox.pk is None
+    # Passwords are masked by ``record`` (secret-looking names): only "changed" is kept.
+    changes = changes_for(mailbox, {k: v for k, v in values.items() if k in MAILBOX_FIELDS})
+    for name in ("imap_password", "smtp_password"):
+        if values.get(name):
+            changes[name] = ["", "changed"]
     unknown = set(values) - set(MAILBOX_FIELDS) - {"imap_password", "smtp_password"}
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
@@ -597,6 +605,8 @@ def save_mailbox(actor: User, mailbox: Mailbox | None = None, **values) -> Mailb
     if mailbox.is_active and mailbox.next_fetch_at is None:
         mailbox.next_fetch_at = timezone.now()
     mailbox.save()
+    if changes:
+        record(actor, "mailbox.created" if is_new else "mailbox.updated", mailbox, changes)
     return mailbox
 
 

@@ -246,10 +246,10 @@ class SLAPolicy(models.Model):
             return False
         if self.channels and ticket.channel not in self.channels:
             return False
-        if self.tiers and (
-            ticket.organization_id is None or ticket.organization.tier not in self.tiers
-        ):
-            return False
+        if self.tiers:
+            organization = ticket.organization if ticket.organization_id else None
+            if organization is None or organization.tier not in self.tiers:
+                return False
         checks = (
             (self.organizations.all(), ticket.organization_id),
             (self.ticket_types.all(), ticket.type_id),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Group, User
+from kefu.audit.actions import changes_for, record
 from kefu.customers.models import Organization
 from kefu.lib.errors import BusinessRuleError
 from kefu.sla.calendar_import import CalendarImportError, ImportedDate, parse_import
@@ -75,12 +76,14 @@ def save_calendar(
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     calendar = calendar or BusinessCalendar()
+    changes = changes_for(calendar, fields)
     for name, value in fields.items():
         setattr(calendar, name, value)
     if isinstance(calendar.country_code, str):
         calendar.country_code = calendar.country_code.strip().upper()
     _full_clean(calendar)
     calendar.save()
+    record(actor, "sla_calendar.saved", calendar, changes)
     return calendar
 
 
@@ -97,6 +100,9 @@ def set_calendar_date(
     _full_clean(entry, exclude=["calendar"])
     entry.save()
     _touch(calendar)
+    record(
+        actor, "sla_calendar.date_set", calendar, {"date": date, "kind": kind, "name": entry.name}
+    )
     return entry
 
 
@@ -104,6 +110,7 @@ def set_calendar_date(
 def remove_calendar_date(actor: User | None, entry: CalendarDate) -> None:
     require_admin(actor)
     calendar = entry.calendar
+    record(actor, "sla_calendar.date_removed", calendar, {"date": entry.date, "kind": entry.kind})
     entry.delete()
     _touch(calendar)
 
@@ -143,6 +150,7 @@ def save_policy(
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     policy = policy or SLAPolicy()
+    changes = changes_for(policy, fields)
     for name in POLICY_FIELDS:
         if name in fields:
             setattr(policy, name, fields[name])
@@ -157,6 +165,7 @@ def save_policy(
             getattr(policy, name).set(found)
     for priority, values in (targets or {}).items():
         set_target(actor, policy, priority, **values)
+    record(actor, "sla_policy.saved", policy, changes)
     return policy
 
 
@@ -178,7 +187,14 @@ def set_target(actor: User | None, policy: SLAPolicy, priority: str, **values: A
             setattr(target, f"{name}_minutes", minutes)
     if "calendar" in values:
         target.calendar = values["calendar"]
+    changes = changes_for(
+        SLATarget.objects.filter(pk=target.pk).first(),
+        {f"{name}_minutes": getattr(target, f"{name}_minutes") for name in TARGETS}
+        | {"calendar": target.calendar},
+    )
     target.save()
+    if changes:
+        record(actor, "sla_target.set", policy, {"priority": priority, **changes})
     return target
 
 
@@ -197,6 +213,7 @@ def save_escalation_level(
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     level = existing or EscalationLevel(policy=policy)
+    changes = changes_for(level, fields)
     for name, value in fields.items():
         setattr(level, name, value)
     if not level.level or level.level < 1:
@@ -211,12 +228,15 @@ def save_escalation_level(
         if any(not user.is_staff_member or not user.is_active for user in users):
             raise ValidationError({"notify_users": _("Only active staff can be notified.")})
         level.notify_users.set(users)
+        changes["notify_users"] = [None, users]
+    record(actor, "sla_escalation.saved", policy, {"level": level.level, **changes})
     return level
 
 
 @transaction.atomic
 def remove_escalation_level(actor: User | None, level: EscalationLevel) -> None:
     require_admin(actor)
+    record(actor, "sla_escalation.removed", level.policy, {"level": level.level})
     level.delete()
 
 
@@ -228,4 +248,5 @@ def deactivate_policy(actor: User | None, policy: SLAPolicy) -> SLAPolicy:
         raise BusinessRuleError(_("Keep at least one active SLA policy."))
     policy.is_active = False
     policy.save(update_fields=["is_active", "updated_at"])
+    record(actor, "sla_policy.deactivated", policy, {"is_active": [True, False]})
     return policy
