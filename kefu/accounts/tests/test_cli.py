@@ -264,8 +264,13 @@ def test_demo_data_covers_the_roles_states_and_history(db):
     assert Message.objects.filter(author_contact__isnull=False).count() > Ticket.objects.count()
     assert TicketEvent.objects.filter(field="group").exists()
     assert Ticket.objects.filter(assignee__isnull=True).exists()
-    # Its replies count as already sent: the worker must not mail made-up customers.
+    # Its replies and automatic mail count as already handled: the worker must not mail
+    # made-up customers.
+    from kefu.intake.models import AutoMailStatus, AutomaticMail
+
     assert not Message.objects.filter(customer_notified_at__isnull=True).exists()
+    assert AutomaticMail.objects.exists()
+    assert not AutomaticMail.objects.filter(status=AutoMailStatus.PENDING).exists()
     assert load_demo() is False
 
 
