@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "contact.deactivated": _("Contact deactivated"),
     "contact.reactivated": _("Contact reactivated"),
     "contact.bounce_cleared": _("Bounce flag cleared"),
+    "category.saved": _("Category saved"),
     "contact.anonymised": _("Personal data erased"),
     "contact.purged_spam": _("Spam purged"),
     "organization.deactivated": _("Organisation deactivated"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kefu.tickets import custom_field_views, views, workspace_views
+from kefu.tickets import category_views, custom_field_views, views, workspace_views
 
 app_name = "tickets"
 
@@ -27,6 +27,9 @@ urlpatterns = [
         workspace_views.message_split,
         name="split",
     ),
+    path("categories/", category_views.category_list, name="categories"),
+    path("categories/new/", category_views.category_edit, name="category_new"),
+    path("categories/<int:pk>/", category_views.category_edit, name="category_edit"),
     path("custom-fields/", custom_field_views.custom_field_list, name="custom_fields"),
     path("custom-fields/new/", custom_field_views.custom_field_edit, name="custom_field_new"),
     path("custom-fields/<int:pk>/", custom_field_views.custom_field_edit, name="custom_field_edit"),
