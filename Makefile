@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 PIP_COMPILE := $(BIN)/pip-compile --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck pytest lock messages clean bench-search
+.PHONY: help run test lint typecheck pytest lock messages clean bench bench-search
 
 help: ## List the make targets
 	@echo "Usage: make <target>"
@@ -58,6 +58,16 @@ lock: | $(BIN)/python ## Recompile requirements/*.lock from the .in files (UPGRA
 messages: $(VENV)/.installed-base ## Update the zh_Hans / zh_Hant catalogues and compile them
 	$(BIN)/kefu manage makemessages -l zh_Hans -l zh_Hant --ignore=var --ignore=build --no-obsolete
 	$(BIN)/kefu manage compilemessages -l zh_Hans -l zh_Hant --ignore=.venv --ignore=var
+
+# Not part of `make test`. Seeds (cached in var/bench/, keyed by bench/data.py's SEED_VERSION),
+# installs django-helpdesk into bench/peers/helpdesk/.venv and pgbench if missing, and rewrites
+# the measured part of docs/benchmarks.md. Needs PostgreSQL (BENCH_PG) and CREATE DATABASE.
+BENCH_SIZES ?= 10000,100000,1000000
+BENCH_SQLITE_SIZES ?= 10000,100000
+BENCH_PEER_SIZES ?= 10000,100000
+bench: $(VENV)/.installed-base ## Kefu vs django-helpdesk vs raw SQL at 10k/100k/1M tickets (BENCH_SIZES, BENCH_ARGS=--quick)
+	$(BIN)/python bench/run.py --sizes "$(BENCH_SIZES)" --sqlite-sizes "$(BENCH_SQLITE_SIZES)" \
+		--peer-sizes "$(BENCH_PEER_SIZES)" $(BENCH_ARGS)
 
 bench-search: $(VENV)/.installed-base ## Search benchmark on a scratch database (TICKETS=100000, PG=postgres://…)
 	$(BIN)/python bench/search.py --tickets $(or $(TICKETS),100000) $(if $(PG),--postgres $(PG))

@@ -22,13 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DUE_NOW = 100
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", required=True, help="postgres://user@host:port (no db)")
     parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--due", type=int, default=100, help="rows due now")
+    parser.add_argument("--json", action="store_true", help="one JSON line of results at the end")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     import psycopg
@@ -43,14 +44,14 @@ def main() -> None:
         subprocess.run(  # noqa: S603 - our own manage.py
             [sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"], check=True
         )
-        run(args.tickets)
+        run(args.tickets, args.due, args.json)
     finally:
         if not args.keep:
             with psycopg.connect(server + "/postgres", autocommit=True) as connection:
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run(count: int) -> None:
+def run(count: int, due_now: int = 100, as_json: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
     import django
 
@@ -83,10 +84,11 @@ def run(count: int) -> None:
             "ELSE %s + (1 + t.number %% 30) * interval '1 day' END, "
             f"%s + interval '1 day', {', '.join('s.' + c for c in sla_columns.split(', '))} "
             "FROM tickets_ticket t, sla_ticketsla s WHERE t.number > 2000000 AND s.ticket_id = %s",
-            [DUE_NOW, now, now, now, template.pk],
+            [due_now, now, now, now, template.pk],
         )
         cursor.execute("ANALYZE sla_ticketsla")
-    print(f"loaded {count} tickets in {time.monotonic() - started:.1f} s")
+    loaded = time.monotonic() - started
+    print(f"loaded {count} tickets in {loaded:.1f} s")
     print(claim_query(now).explain(analyze=True))
     timings = []
     for _ in range(50):
@@ -97,8 +99,22 @@ def run(count: int) -> None:
     print(f"claim query: p50 {statistics.median(timings):.2f} ms, p95 {quantiles[18]:.2f} ms")
     begin = time.perf_counter()
     # Each due row is claimed and acted on (warnings, breaches, escalation) in its transaction.
-    handled = process_due_slas(now)
-    print(f"process_due_slas handled {handled} rows in {time.perf_counter() - begin:.2f} s")
+    handled = 0
+    while batch := process_due_slas(now):  # a tick claims TICK_BATCH rows per round
+        handled += batch
+    seconds = time.perf_counter() - begin
+    print(f"process_due_slas handled {handled} rows in {seconds:.2f} s")
+    if as_json:
+        import json
+
+        print(
+            json.dumps(
+                {
+                    "tickets": count, "due": due_now, "handled": handled, "tick_seconds": seconds,
+                    "claim_p50_ms": statistics.median(timings), "claim_p95_ms": quantiles[18],
+                }
+            )
+        )  # fmt: skip
 
 
 if __name__ == "__main__":
