@@ -333,7 +333,14 @@ def received(layer, channel) -> list[dict]:
                 return events
             events.append(message["event"])
 
-    return async_to_sync(drain)()
+    try:
+        return async_to_sync(drain)()
+    finally:
+        # channels-redis keeps a per-channel queue bound to the event loop that first used it;
+        # each async_to_sync call runs a new loop, so the next drain must start a fresh queue.
+        buffers = getattr(layer, "receive_buffer", None)
+        if buffers is not None:
+            buffers.pop(channel, None)
 
 
 def test_it_sends_the_recipients_badge_count_to_their_own_channel_after_commit(

@@ -221,9 +221,9 @@ def test_postgresql_uses_the_gin_index_on_many_rows(cast, make_ticket):
             """
             INSERT INTO tickets_ticket (number, subject, state, priority, type_id, channel,
                 contact_id, organization_id, group_id, assignee_id, created_by_id, created_at,
-                updated_at)
+                updated_at, complexity)
             SELECT 1000000 + i, 'bulk ' || i, state, priority, type_id, channel, contact_id,
-                organization_id, group_id, NULL, NULL, now(), now()
+                organization_id, group_id, NULL, NULL, now(), now(), complexity
             FROM tickets_ticket, generate_series(1, 50000) AS i WHERE id = %s
             """,
             [template.pk],
