@@ -123,11 +123,11 @@ def seed(n: int) -> None:
     from kefu.accounts.models import Access, Group, Membership, Role, User
     from kefu.customers.models import Contact, Organization
     from kefu.search.backends import backend_for
+    from kefu.tickets.actions import continue_ticket_numbers_after
     from kefu.tickets.models import (
         Message,
         Ticket,
         TicketEvent,
-        TicketNumberCounter,
         TicketSearchDocument,
         TicketType,
     )
@@ -297,9 +297,7 @@ def seed(n: int) -> None:
             no_style(), [Organization, Contact, Ticket, Message, TicketEvent]
         ):
             cursor.execute(statement)
-    TicketNumberCounter.objects.update_or_create(
-        name="ticket", defaults={"value": data.NUMBER_BASE + n}
-    )
+    continue_ticket_numbers_after(data.NUMBER_BASE + n)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
         if connection.vendor == "postgresql":

@@ -37,7 +37,7 @@ def _ticket(event: events.TicketEvent) -> Ticket:
 
 def on_ticket_created(event: events.TicketCreated) -> None:
     ticket = _ticket(event)
-    schedule_ticket(ticket, ticket.state, ticket.created_at)
+    schedule_ticket(ticket, ticket.state, ticket.created_at, new=True)
     deliver_to_subscribers(WebhookEvent.CREATED, ticket, message=cast(Message, event.message))
     run_triggers(TriggerEvent.CREATED, ticket, message=cast(Message, event.message))
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Group, Role, User
+from kefu.lib import config_cache
 from kefu.notifications.mentions import staff_who_can_see
 from kefu.notifications.models import (
     DEFAULT_EMAIL,
@@ -166,10 +167,15 @@ def mark_ticket_read(actor: User, ticket: Ticket) -> int:
 
 def waiting_minutes(group: Group) -> int:
     """The group's own threshold, else the site's; 0 means the group is never told."""
-    setting = GroupWaitingSetting.objects.filter(group=group).first()
-    if setting is not None and setting.waiting_after_minutes is not None:
-        return setting.waiting_after_minutes
-    return settings.NOTIFY_WAITING_AFTER_MINUTES
+    own = config_cache.snapshot(
+        "notifications.waiting_minutes",
+        lambda: dict(
+            GroupWaitingSetting.objects.filter(waiting_after_minutes__isnull=False).values_list(
+                "group_id", "waiting_after_minutes"
+            )
+        ),
+    ).get(group.pk)
+    return own if own is not None else settings.NOTIFY_WAITING_AFTER_MINUTES
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Group, User
+from kefu.lib import config_cache
 from kefu.lib.errors import BusinessRuleError
 from kefu.routing.access import (
     can_configure_group,
@@ -30,7 +31,7 @@ from kefu.routing.access import (
     can_manage_agent,
     can_set_availability,
 )
-from kefu.routing.assignment import Decision, choose_agent, in_site_language
+from kefu.routing.assignment import Decision, choose_agent, group_strategies, in_site_language
 from kefu.routing.conditions import (
     facts_for,
     rule_matches,
@@ -129,6 +130,7 @@ def _renumber(rules: Sequence[AssignmentRule]) -> None:
         if rule.position != position:
             AssignmentRule.objects.filter(pk=rule.pk).update(position=position)
             rule.position = position
+            config_cache.config_changed()
 
 
 @transaction.atomic
@@ -160,6 +162,14 @@ def reorder_rules(actor: User, ids: Sequence[int]) -> list[AssignmentRule]:
 # --- routing a ticket -----------------------------------------------------------------------
 
 
+def active_rules() -> list[AssignmentRule]:
+    """The active assignment rules in order (a per-process snapshot; read-only)."""
+    return config_cache.snapshot(
+        "routing.rules",
+        lambda: list(AssignmentRule.objects.filter(is_active=True).order_by("position", "pk")),
+    )
+
+
 def route_new_ticket(ticket: Ticket, message: Message | None) -> Ticket:
     """Run the active rules in order, send complex tickets to the escalation group, then assign
     within the group by its strategy. Called from the ``TicketCreated`` handler."""
@@ -170,7 +180,7 @@ def route_new_ticket(ticket: Ticket, message: Message | None) -> Ticket:
         body = message.body_text if message is not None else None
         facts = facts_for(ticket, body=body)
         now = timezone.now()
-        for rule in AssignmentRule.objects.filter(is_active=True).order_by("position", "pk"):
+        for rule in active_rules():
             facts.ticket = ticket
             try:
                 evidence = rule_matches(rule, facts)
@@ -298,8 +308,8 @@ def next_agent_after_lapse(ticket: Ticket, exclude: Sequence[User]) -> User | No
     """For the SLA: the next eligible agent when an assignment was not acknowledged in time —
     the group's strategy (least open tickets if it has none), skipping the lapsed agent and anyone
     away, off shift or at capacity."""
-    routing = GroupRouting.objects.filter(group_id=ticket.group_id).first()
-    strategy = routing.strategy if routing and routing.strategy != Strategy.NONE else Strategy.LOAD
+    configured = group_strategies().get(ticket.group_id, Strategy.NONE)
+    strategy = configured if configured != Strategy.NONE else Strategy.LOAD
     decision = choose_agent(ticket.group, ticket, exclude=list(exclude), strategy=strategy)
     if decision.user is not None:
         # The SLA appends this to its own reason for the reassignment.

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.access import assignable_agents
 from kefu.accounts.models import Group, Role, User
+from kefu.lib import config_cache
 from kefu.routing.models import AgentProfile, Availability, GroupRouting, Strategy
 from kefu.sla.deadlines import WorkingCalendar, is_working_time, parse_working_hours
 from kefu.tickets.models import OPEN_STATES, Ticket
@@ -98,6 +99,16 @@ def skip_reason(profile: AgentProfile, open_count: int, now: datetime) -> str:
     return ""
 
 
+# A group's running rotation state; saving only these leaves configuration snapshots valid.
+ROTATION_FIELDS = [
+    "last_assigned_user",
+    "streak",
+    "weights_state",
+    "assigned_count",
+    "last_assigned_at",
+]
+
+
 def lock_group_routing(group: Group) -> GroupRouting:
     """The group's routing row, created if missing, locked until the caller's transaction ends."""
     if not GroupRouting.objects.filter(group=group).exists():
@@ -107,6 +118,14 @@ def lock_group_routing(group: Group) -> GroupRouting:
         except IntegrityError:
             pass  # a concurrent creator won; lock theirs
     return GroupRouting.objects.select_for_update().get(group=group)
+
+
+def group_strategies() -> dict[int, str]:
+    """Group id → configured strategy, for the groups that have a routing row (a snapshot)."""
+    return config_cache.snapshot(
+        "routing.strategies",
+        lambda: dict(GroupRouting.objects.values_list("group_id", "strategy")),
+    )
 
 
 def ticket_labels(ticket: Ticket) -> dict[str, str]:
@@ -234,8 +253,7 @@ def choose_agent(
     now = now or timezone.now()
     if strategy is None:
         # Most groups assign nobody: decide that without creating or locking their row.
-        configured = GroupRouting.objects.filter(group=group).values_list("strategy", flat=True)
-        if (configured.first() or Strategy.NONE) == Strategy.NONE:
+        if group_strategies().get(group.pk, Strategy.NONE) == Strategy.NONE:
             return Decision(None, Strategy.NONE, "")
     routing = lock_group_routing(group)
     strategy = strategy or routing.strategy
@@ -289,7 +307,7 @@ def choose_agent(
             routing.last_assigned_user_id, routing.streak = chosen.user.pk, 1
         routing.assigned_count += 1
         routing.last_assigned_at = now
-        routing.save()
+        routing.save(update_fields=ROTATION_FIELDS)
         updated = AgentProfile.objects.filter(user=chosen.user).update(last_assigned_at=now)
         if not updated:
             AgentProfile.objects.get_or_create(user=chosen.user, defaults={"last_assigned_at": now})

@@ -7,12 +7,16 @@ class SlaConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kefu.lib import health
+        from kefu.lib import config_cache, health
         from kefu.lib.tick import register_tick
-        from kefu.sla import handlers
+        from kefu.sla import handlers, models
         from kefu.sla.actions import process_due_slas
         from kefu.sla.checks import calendar_warnings
 
         handlers.register()
+        config_cache.watch(
+            models.SLAPolicy, models.SLATarget, models.EscalationLevel,
+            models.BusinessCalendar, models.CalendarDate,
+        )  # fmt: skip
         register_tick("sla", process_due_slas)
         health.register_warning_check("sla_calendars", calendar_warnings)

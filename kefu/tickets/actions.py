@@ -7,6 +7,7 @@ Each action checks what the actor may do, writes inside one transaction, records
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from kefu.accounts.access import can_be_assigned, workable_group_ids
 from kefu.accounts.models import Group, Role, User
 from kefu.accounts.signatures import signature_for, with_signature
 from kefu.customers.models import Asset, Contact
+from kefu.lib import config_cache
 from kefu.lib.errors import BusinessRuleError
 from kefu.lib.html import html_to_text, sanitize_html, text_to_html
 from kefu.realtime.publish import publish as publish_realtime
@@ -70,51 +72,93 @@ class UploadedFile:
 # --- helpers --------------------------------------------------------------------------------
 
 
+TICKET_NUMBER_SEQUENCE = "kefu_ticket_number_seq"  # PostgreSQL; created by migration 0008
+
+
 def next_ticket_number() -> int:
-    """Take the next ticket number; must run inside the caller's transaction."""
+    """Take the next ticket number; must run inside the caller's transaction.
+
+    PostgreSQL: ``nextval`` of a sequence, which holds no lock, so concurrent creators do not
+    wait for each other's whole transaction. SQLite, whose writers are serialised anyway: the
+    ``TicketNumberCounter`` row. Either way a number taken by a transaction that rolls back is a
+    harmless gap, never a duplicate.
+    """
+    return take_ticket_numbers(1)[0]
+
+
+def take_ticket_numbers(count: int) -> list[int]:
+    """``count`` new ticket numbers, ascending (contiguous on SQLite)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(%s) FROM generate_series(1, %s)", [TICKET_NUMBER_SEQUENCE, count]
+            )
+            return sorted(row[0] for row in cursor.fetchall())
     counter = TicketNumberCounter.objects.filter(name="ticket")
-    if not counter.update(value=F("value") + 1):
+    if not counter.update(value=F("value") + count):
         # The migration creates the row; this only runs if someone deleted it.
         try:
             with transaction.atomic():
                 TicketNumberCounter.objects.create(
-                    name="ticket", value=settings.TICKET_NUMBER_START
+                    name="ticket", value=settings.TICKET_NUMBER_START - 1 + count
                 )
-            return settings.TICKET_NUMBER_START
         except IntegrityError:
-            counter.update(value=F("value") + 1)
-    return counter.values_list("value", flat=True).get()
+            counter.update(value=F("value") + count)
+    last = counter.values_list("value", flat=True).get()
+    return list(range(last - count + 1, last + 1))
+
+
+def continue_ticket_numbers_after(number: int) -> None:
+    """Make the next ticket number at least ``number + 1`` (after rows were loaded in bulk)."""
+    TicketNumberCounter.objects.filter(name="ticket", value__lt=number).update(value=number)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setval('kefu_ticket_number_seq',"
+                " GREATEST(%s, (SELECT last_value FROM kefu_ticket_number_seq)))",
+                [number],
+            )
+
+
+def _active_groups_and_types() -> tuple[list[Group], list[TicketType]]:
+    groups = list(Group.objects.filter(is_active=True).order_by("pk"))
+    types = list(TicketType.objects.filter(is_active=True).order_by("position", "pk"))
+    return groups, types
+
+
+def _configured() -> tuple[list[Group], list[TicketType]]:
+    """Active groups and ticket types (a per-process snapshot; callers get copies)."""
+    return config_cache.snapshot("tickets.groups_and_types", _active_groups_and_types)
 
 
 def default_group() -> Group:
-    group = Group.objects.filter(is_active=True, is_default=True).first()
-    group = group or Group.objects.filter(is_active=True).order_by("pk").first()
+    groups = _configured()[0]
+    group = next((g for g in groups if g.is_default), None) or next(iter(groups), None)
     if group is None:
         raise BusinessRuleError(
             _("No group exists yet; an administrator must create one."), field="group"
         )
-    return group
+    return copy.copy(group)
 
 
 def ticket_type_by_key(key: str | None) -> TicketType:
+    types = _configured()[1]
     if key:
-        found = TicketType.objects.filter(key=key, is_active=True).first()
+        found = next((t for t in types if t.key == key), None)
         if found is None:
-            keys = ", ".join(
-                TicketType.objects.filter(is_active=True).values_list("key", flat=True)
-            )
+            keys = ", ".join(t.key for t in types)
             raise ValidationError(
                 {
                     "type": _("Unknown ticket type %(key)s; use one of: %(keys)s")
                     % {"key": key, "keys": keys}
                 }
             )
-        return found
-    found = TicketType.objects.filter(is_active=True).order_by("position", "pk").first()
-    if found is None:
-        found, _created = TicketType.objects.get_or_create(
-            key="question", defaults={"name": "Question"}
-        )
+        return copy.copy(found)
+    if types:
+        return copy.copy(types[0])
+    found, _created = TicketType.objects.get_or_create(
+        key="question", defaults={"name": "Question"}
+    )
     return found
 
 

@@ -7,7 +7,11 @@ class TicketsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from kefu.accounts.models import Group
+        from kefu.lib import config_cache
         from kefu.lib.demo import register_demo_loader
         from kefu.tickets.demo import load_demo
+        from kefu.tickets.models import CustomField, TicketType
 
         register_demo_loader("tickets", load_demo)
+        config_cache.watch(Group, TicketType, CustomField)

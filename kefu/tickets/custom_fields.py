@@ -9,6 +9,7 @@ and ``[]`` clear a value; a checkbox that is not ticked has no row.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from kefu.lib import config_cache
 from kefu.tickets.models import (
     CHOICE_KINDS,
     CustomField,
@@ -41,8 +43,23 @@ def field_key(name: str) -> str:
     return f"custom_fields.{name}"
 
 
+def _active_fields() -> list[tuple[CustomField, frozenset[int]]]:
+    fields = CustomField.objects.active().prefetch_related("ticket_types")
+    return [
+        (field, frozenset(t.pk for t in field.ticket_types.all()))
+        for field in fields.order_by("position", "label", "pk")
+    ]
+
+
 def applicable_fields(ticket_type: TicketType | None) -> list[CustomField]:
-    return list(CustomField.objects.active().for_type(ticket_type).order_by("position", "label"))
+    """The active fields for ``ticket_type``: those naming it and those naming no type
+    (``CustomFieldQuerySet.for_type``), from a per-process snapshot."""
+    type_id = ticket_type.pk if ticket_type is not None else None
+    return [
+        copy.copy(field)
+        for field, type_ids in config_cache.snapshot("tickets.custom_fields", _active_fields)
+        if not type_ids or type_id in type_ids
+    ]
 
 
 def _is_empty(value: Any) -> bool:

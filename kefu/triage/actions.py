@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
+from kefu.lib import config_cache
 from kefu.tickets.actions import default_group, update_ticket
 from kefu.tickets.models import DONE_STATES, EventType, Priority, Ticket, TicketEvent
 from kefu.triage.labels import current_label, display_names, resolve
@@ -174,6 +175,7 @@ def run_training(version_id: int, progress=None) -> ModelVersion:
         # Even a version without any trained field becomes active: new tickets are then left
         # to rules and defaults, as the triage page explains.
         TriageConfig.objects.filter(pk=config.pk).update(active_version=version)
+        config_cache.config_changed()
     version.refresh_from_db()
     return version
 

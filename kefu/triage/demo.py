@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import F
 from django.utils import timezone
 
 from kefu.accounts.models import Group, User
 from kefu.customers.models import Contact
 from kefu.lib.demo import DemoContext
-from kefu.tickets.actions import create_ticket, ticket_type_by_key
+from kefu.tickets.actions import create_ticket, take_ticket_numbers, ticket_type_by_key
 from kefu.tickets.models import (
     Category,
     Channel,
@@ -30,7 +29,6 @@ from kefu.tickets.models import (
     State,
     Ticket,
     TicketEvent,
-    TicketNumberCounter,
 )
 from kefu.tickets.search import index_tickets
 
@@ -333,9 +331,7 @@ def create_history(
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     categories = ensure_categories()
     count = len(examples)
-    counter = TicketNumberCounter.objects.filter(name="ticket")
-    counter.update(value=F("value") + count)
-    last_number = counter.values_list("value", flat=True).get()
+    numbers = take_ticket_numbers(count)
     incident = ticket_type_by_key("incident" if _has_type("incident") else None)
     now = timezone.now()
     tickets, created_times = [], []
@@ -346,7 +342,7 @@ def create_history(
         state = State.CLOSED if rng.random() < 0.4 else State.RESOLVED
         tickets.append(
             Ticket(
-                number=last_number - count + 1 + offset,
+                number=numbers[offset],
                 subject=example.subject,
                 state=state,
                 priority=example.priority,

@@ -7,12 +7,16 @@ the changed fields as overridden. Neither imports scikit-learn.
 
 from __future__ import annotations
 
+from kefu.lib import config_cache
 from kefu.tickets import events
 from kefu.triage.models import FIELDS, TriageConfig
 
 
 def predict_new_ticket(event: events.TicketCreated) -> None:
-    config = TriageConfig.objects.filter(pk=1).values("is_enabled", "active_version_id").first()
+    config = config_cache.snapshot(
+        "triage.config",
+        lambda: TriageConfig.objects.filter(pk=1).values("is_enabled", "active_version_id").first(),
+    )
     if config is None or not config["is_enabled"] or config["active_version_id"] is None:
         return
     from kefu.triage.tasks import predict_ticket

@@ -28,6 +28,7 @@ from kefu.accounts.models import User
 from kefu.automation.models import AutomationMail, Trigger, Webhook
 from kefu.automation.placeholders import render
 from kefu.automation.rules import Recipient, Situation, conditions_hold, field_changes
+from kefu.lib import config_cache
 from kefu.tickets.actions import add_message, update_ticket
 from kefu.tickets.models import Message, Ticket
 
@@ -74,6 +75,13 @@ def _fresh(ticket: Ticket) -> Ticket:
     ).get(pk=ticket.pk)
 
 
+def active_triggers() -> list[Trigger]:
+    """The active triggers (a per-process snapshot; read-only)."""
+    return config_cache.snapshot(
+        "automation.triggers", lambda: list(Trigger.objects.filter(is_active=True))
+    )
+
+
 def run_triggers(
     event: str,
     ticket: Ticket,
@@ -82,7 +90,7 @@ def run_triggers(
     message: Message | None = None,
 ) -> list[str]:
     """Fire the active triggers for ``event`` whose conditions match; returns their names."""
-    triggers = [t for t in Trigger.objects.filter(is_active=True) if event in t.events]
+    triggers = [t for t in active_triggers() if event in t.events]
     if not triggers:
         return []
     fired_names: list[str] = []

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from kefu.automation.actions.engine import firing_scope, in_site_language, perform
 from kefu.automation.models import ScheduleOutcome, TimeRule, TimeRuleSchedule
 from kefu.automation.rules import Situation, conditions_hold
+from kefu.lib import config_cache
 from kefu.tickets.models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -29,12 +30,23 @@ logger = logging.getLogger(__name__)
 TICK_BATCH = 200
 
 
-def schedule_ticket(ticket: Ticket, state: str, entered_at: datetime | None = None) -> None:
+def active_time_rules() -> list[TimeRule]:
+    """The active time rules (a per-process snapshot; read-only)."""
+    return config_cache.snapshot(
+        "automation.time_rules", lambda: list(TimeRule.objects.filter(is_active=True))
+    )
+
+
+def schedule_ticket(
+    ticket: Ticket, state: str, entered_at: datetime | None = None, *, new: bool = False
+) -> None:
+    """Due times for the time rules of ``state``; ``new``: the ticket has no schedules yet."""
     entered_at = entered_at or timezone.now()
-    TimeRuleSchedule.objects.filter(ticket=ticket, due_at__isnull=False).exclude(
-        rule__state=state
-    ).update(due_at=None)
-    for rule in TimeRule.objects.filter(state=state, is_active=True):
+    if not new:
+        TimeRuleSchedule.objects.filter(ticket=ticket, due_at__isnull=False).exclude(
+            rule__state=state
+        ).update(due_at=None)
+    for rule in (r for r in active_time_rules() if r.state == state):
         TimeRuleSchedule.objects.update_or_create(
             rule=rule,
             ticket=ticket,

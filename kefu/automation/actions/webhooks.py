@@ -21,6 +21,7 @@ from kefu.automation.models import (
     WebhookAttempt,
     WebhookDelivery,
 )
+from kefu.lib import config_cache
 from kefu.tickets.models import Message, Ticket
 
 
@@ -106,7 +107,13 @@ def deliver_to_subscribers(
     changes: dict[str, tuple[Any, Any]] | None = None,
     message: Message | None = None,
 ) -> int:
-    hooks = [h for h in Webhook.objects.filter(is_active=True) if event in h.events]
+    hooks = [
+        h
+        for h in config_cache.snapshot(
+            "automation.webhooks", lambda: list(Webhook.objects.filter(is_active=True))
+        )
+        if event in h.events
+    ]
     for hook in hooks:
         enqueue_delivery(hook, event, ticket, changes=changes, message=message)
     return len(hooks)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.access import assignable_agents, can_be_assigned
 from kefu.accounts.models import Group, Membership, Role, User
+from kefu.lib import config_cache
 from kefu.lib.errors import BusinessRuleError
 from kefu.realtime.publish import publish as publish_realtime
 from kefu.realtime.publish import ticket_group_name, user_group_name
@@ -94,12 +95,24 @@ def working_calendar(calendar: BusinessCalendar) -> WorkingCalendar:
     return found
 
 
-def active_policies() -> list[SLAPolicy]:
-    return list(
-        SLAPolicy.objects.filter(is_active=True)
-        .select_related("calendar")
-        .prefetch_related("organizations", "ticket_types", "groups", "targets__calendar")
+def _load_policies() -> dict[int, SLAPolicy]:
+    policies = (
+        SLAPolicy.objects.select_related("calendar")
+        .prefetch_related(
+            "organizations", "ticket_types", "groups", "targets__calendar", "escalation_levels"
+        )
+        .order_by("position", "pk")
     )
+    return {policy.pk: policy for policy in policies}
+
+
+def _policies() -> dict[int, SLAPolicy]:
+    """Every policy with its conditions, targets and levels (a per-process snapshot)."""
+    return config_cache.snapshot("sla.policies", _load_policies)
+
+
+def active_policies() -> list[SLAPolicy]:
+    return [policy for policy in _policies().values() if policy.is_active]
 
 
 def policy_for(ticket: Ticket) -> SLAPolicy | None:
@@ -143,11 +156,7 @@ def _clock_for(sla: TicketSLA, ticket: Ticket, priority: str | None = None) -> C
     """``priority``: the one the stored due times were computed for, when it just changed."""
     policy = sla.policy
     if policy is not None:
-        policy = (
-            SLAPolicy.objects.select_related("calendar")
-            .prefetch_related("targets__calendar", "escalation_levels")
-            .get(pk=policy.pk)
-        )
+        policy = _policies().get(policy.pk, policy)
         sla.policy = policy
     target, _calendar = _target_and_calendar(policy, priority or ticket.priority)
     calendar = sla.calendar

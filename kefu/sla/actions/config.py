@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Group, User
 from kefu.audit.actions import changes_for, record
 from kefu.customers.models import Organization
+from kefu.lib import config_cache
 from kefu.lib.errors import BusinessRuleError
 from kefu.sla.calendar_import import CalendarImportError, ImportedDate, parse_import
 from kefu.sla.models import (
@@ -61,6 +62,7 @@ def _full_clean(instance: Any, *, exclude: Iterable[str] = ()) -> None:
 def _touch(calendar: BusinessCalendar) -> None:
     """Bump ``updated_at`` so cached working calendars are rebuilt."""
     BusinessCalendar.objects.filter(pk=calendar.pk).update(updated_at=timezone.now())
+    config_cache.config_changed()
 
 
 # --- calendars ------------------------------------------------------------------------------
