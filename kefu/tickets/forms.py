@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from kefu.accounts.access import assignable_agents, groups_visible_to, workable_group_ids
 from kefu.accounts.models import Group, Role, User
 from kefu.customers.models import Asset
+from kefu.lib.widgets import use_fast_selects
 from kefu.tickets import custom_fields as custom
 from kefu.tickets.actions import UploadedFile
 from kefu.tickets.models import (
@@ -160,6 +161,7 @@ class TicketFilterForm(forms.Form):
             + [(UNASSIGNED, _("Unassigned"))]
             + [(str(pk), name) for pk, name in staff]
         )
+        use_fast_selects(self)
 
     def filter(self, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
         data = self.cleaned_data

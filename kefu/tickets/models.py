@@ -260,6 +260,18 @@ class Ticket(models.Model):
             models.Index(
                 fields=["assignee", "state", "-created_at", "-id"], name="ticket_assignee_state"
             ),
+            # The open-tickets views, newest first: one index range per group / assignee instead
+            # of one per open state merged and sorted (they stay small as history grows).
+            models.Index(
+                fields=["group", "-created_at", "-id"],
+                name="ticket_group_open",
+                condition=Q(state__in=OPEN_STATES),
+            ),
+            models.Index(
+                fields=["assignee", "-created_at", "-id"],
+                name="ticket_assignee_open",
+                condition=Q(state__in=OPEN_STATES),
+            ),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created"),
             models.Index(fields=["contact", "-created_at"], name="ticket_contact"),

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import User
+from kefu.lib.widgets import use_fast_selects
 from kefu.tickets.bulk import MAX_BULK_TICKETS
 from kefu.tickets.forms import parse_tags
 from kefu.tickets.models import (
@@ -98,6 +99,7 @@ class BulkForm(forms.Form):
         cast(forms.ChoiceField, self.fields["tickets"]).choices = [
             (value, value) for value in raw if str(value).isdigit()
         ][:MAX_BULK_TICKETS]
+        use_fast_selects(self)
 
     def changes(self) -> dict[str, Any]:
         data = self.cleaned_data
