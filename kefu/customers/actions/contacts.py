@@ -10,6 +10,7 @@ import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -75,9 +76,15 @@ def normalise_phone(phone: str | None) -> str | None:
 def find_contact(
     *, email: str | None = None, phone: str | None = None, wechat_id: str | None = None
 ) -> Contact | None:
-    found = None
+    found: Contact | None = None
     if email:
-        found = Contact.objects.filter(email__iexact=email).first()
+        # Lower(), not email__iexact (UPPER): the unique index on lower(email) serves it.
+        found = (
+            Contact.objects.alias(email_key=Lower("email"))
+            .filter(email_key=email.strip().lower())
+            .order_by("pk")
+            .first()
+        )
     if found is None and phone:
         found = Contact.objects.filter(phone=phone).first()
     if found is None and wechat_id:
