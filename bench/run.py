@@ -393,6 +393,19 @@ def once_scenarios(skip: set[str], sla_tickets: int) -> dict:
     return results
 
 
+def seed_only(sizes: list[int], sqlite_sizes: list[int], peer_sizes: set[int]) -> None:
+    """Seed (or restore) and cache every database a run of these sizes needs."""
+    for n in sorted(sizes):
+        log(f"=== seeding: Kefu pg {n:,} ===")
+        kefu_env.pg_database(SERVER, n)
+        if n in peer_sizes:
+            log(f"=== seeding: django-helpdesk pg {n:,} ===")
+            peer_database(n)
+    for n in sorted(sqlite_sizes):
+        log(f"=== seeding: Kefu sqlite {n:,} ===")
+        kefu_env.sqlite_data_dir(n)
+
+
 def machine() -> dict:
     def first(command: list[str]) -> str:
         try:
@@ -427,6 +440,9 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="kefu,ingest,sla,ceiling,worker,peer")
     parser.add_argument("--quick", action="store_true", help="short runs, to try the harness")
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument(
+        "--seed-only", action="store_true", help="seed and cache the databases, measure nothing"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     sqlite_sizes = [int(s) for s in args.sqlite_sizes.split(",") if s]
@@ -436,6 +452,9 @@ def main() -> None:
         Settings.create_seconds, Settings.create_runs = 3, 1
         Settings.latency_count, Settings.latency_runs = 5, 1
     ensure_tools(need_peer="peer" not in skip and bool(peer_sizes & set(sizes)))
+    if args.seed_only:
+        seed_only(sizes, sqlite_sizes, peer_sizes if "peer" not in skip else set())
+        return
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.setdefault("runs", {})
     results["machine"] = machine()
