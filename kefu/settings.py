@@ -130,6 +130,12 @@ if DATABASE_URL:
     if env_bool("KEFU_DATABASE_POOL", not TESTING):
         _database["OPTIONS"].setdefault("pool", {"min_size": 1, "max_size": 10, "timeout": 10})
     _database["CONN_MAX_AGE"] = 0
+    # Server-side parameters, so that psycopg prepares a statement the fifth time it runs: the
+    # ticket list and ticket page join ten tables, and planning them cost more than running them.
+    # Off for a transaction-mode connection pooler (PgBouncer < 1.21), which cannot keep them.
+    if env_bool("KEFU_DATABASE_PREPARED", True):
+        _database["OPTIONS"].setdefault("server_side_binding", True)
+        _database["OPTIONS"].setdefault("prepare_threshold", 5)
 else:
     _database = {
         "ENGINE": "django.db.backends.sqlite3",
