@@ -51,7 +51,7 @@ from kefu.tickets.models import (
     TicketNumberCounter,
     TicketType,
 )
-from kefu.tickets.search import index_ticket
+from kefu.tickets.search import index_new_ticket, index_ticket
 
 MAX_TAGS = 30
 REASON_CUSTOMER_REPLIED = gettext_noop("The customer replied")
@@ -443,7 +443,7 @@ def create_ticket(
     # Staff open tickets on a customer's behalf; the timeline names the customer.
     on_behalf_of = str(contact) if actor is not None and actor.role != Role.CUSTOMER else ""
     _record(ticket, actor, EventType.CREATED, message=message, new_value=on_behalf_of)
-    index_ticket(ticket)
+    index_new_ticket(ticket, message, tag_names)
     events.publish(events.TicketCreated(ticket=ticket, actor=actor, message=message))
     _notify_live(ticket, "ticket_created", group_id=group.pk)
     return ticket

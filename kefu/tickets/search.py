@@ -81,7 +81,10 @@ def index_tickets(ticket_ids: Sequence[int]) -> int:
         "ticket_id", "tag__name"
     ):
         tags[ticket_id].append(name)
-    documents = [build_document(t, messages[t.pk], tags[t.pk]) for t in tickets]
+    return _save_documents([build_document(t, messages[t.pk], tags[t.pk]) for t in tickets])
+
+
+def _save_documents(documents: list[TicketSearchDocument]) -> int:
     TicketSearchDocument.objects.bulk_create(
         documents,
         update_conflicts=True,
@@ -93,6 +96,12 @@ def index_tickets(ticket_ids: Sequence[int]) -> int:
 
 def index_ticket(ticket: Ticket) -> None:
     index_tickets([ticket.pk])
+
+
+def index_new_ticket(ticket: Ticket, first_message: Message, tags: Sequence[str]) -> None:
+    """The document of a ticket just created, from the objects in hand (no reading back)."""
+    messages = [(first_message.body_text, first_message.is_internal)]
+    _save_documents([build_document(ticket, messages, list(tags))])
 
 
 # --- searching ------------------------------------------------------------------------------

@@ -6,7 +6,12 @@ from django.test.utils import CaptureQueriesContext
 
 from kefu.api.tests.conftest import error_fields
 from kefu.customers.models import Contact
+from kefu.sla.models import SLAPolicy, TicketSLA
 from kefu.tickets.models import EventType, Ticket
+
+# Counted on SQLite with the test cast, savepoints included: ticket, message, event,
+# search document, SLA row, waiting alert, the version checks and the API's read-back.
+QUERIES_PER_NEW_TICKET = 38
 
 TICKET_KEYS = {
     "id",
@@ -445,3 +450,24 @@ def test_outsiders_cannot_change_a_ticket(cast, api_as, make_ticket, outsider):
 def test_it_requires_a_token_to_change(cast, api_as, make_ticket):
     ticket = make_ticket(cast.alice)
     assert api_as(None).patch(f"/tickets/{ticket.pk}", {"state": "closed"}).status_code == 401
+
+
+def test_opening_a_ticket_reads_configuration_once_per_process(cast, api_as):
+    """Policies, rules, triggers, types and groups come from per-process snapshots: the
+    second ticket costs a fixed number of queries, and a changed policy is seen at once."""
+    client = api_as(cast.agent)
+    body = {"subject": "扫描仪卡纸", "body": "Tray 2", "customer": {"email": "alice@acme.example"}}
+    assert client.post("/tickets", body).status_code == 201
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post("/tickets", body).status_code == 201
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) <= QUERIES_PER_NEW_TICKET, "\n".join(statements)
+    assert not [s for s in statements if 'FROM "sla_slapolicy"' in s]
+    assert not [s for s in statements if 'FROM "routing_assignmentrule"' in s]
+
+    for policy in SLAPolicy.objects.all():
+        policy.is_active = False
+        policy.save()
+    ticket_id = client.post("/tickets", body).json()["id"]
+    assert TicketSLA.objects.get(ticket_id=ticket_id).policy is None

@@ -303,7 +303,7 @@ def start_clock(ticket: Ticket, now: datetime | None = None) -> TicketSLA:
     now = now or timezone.now()
     policy = policy_for(ticket)
     target, calendar = _target_and_calendar(policy, ticket.priority)
-    sla = TicketSLA.objects.create(ticket=ticket, policy=policy, calendar=calendar)
+    sla = TicketSLA(ticket=ticket, policy=policy, calendar=calendar)  # inserted by _save
     clock = _clock_for(sla, ticket)
     for name in ("first_response", "resolution"):
         _start_target(clock, name, now)

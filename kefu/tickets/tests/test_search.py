@@ -9,7 +9,7 @@ from kefu.search.backends import backend_for
 from kefu.search.query import QueryError, parse
 from kefu.tickets.actions import add_message, update_ticket
 from kefu.tickets.models import Ticket, TicketSearchDocument
-from kefu.tickets.search import TICKET_INDEX, apply_query, index_tickets, ranked_page
+from kefu.tickets.search import TICKET_INDEX, apply_query, index_ticket, index_tickets, ranked_page
 
 
 def search(user, query: str, *, limit: int = 25) -> list[Ticket]:
@@ -286,3 +286,17 @@ def test_the_reindex_job_works_through_every_batch(cast, make_ticket):
     call_command("search_reindex", batch_size=1, in_worker=True, restart=True)
     run_pending_jobs()
     assert len(search(cast.admin, "后台")) == 3
+
+
+def test_a_new_ticket_s_document_is_the_one_a_reindex_builds(cast, make_ticket):
+    ticket = make_ticket(
+        subject="扫描仪卡纸 scanner jam", body="Tray 2 jams at 30 ppm", tags=["vip"]
+    )
+    written = TicketSearchDocument.objects.get(ticket=ticket)
+
+    index_ticket(ticket)
+
+    rebuilt = TicketSearchDocument.objects.get(ticket=ticket)
+    columns = ("subject_terms", "public_terms", "staff_terms")
+    assert [getattr(written, c) for c in columns] == [getattr(rebuilt, c) for c in columns]
+    assert "vip" in written.staff_terms
