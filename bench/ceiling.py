@@ -3,7 +3,8 @@
     <kefu env> .venv/bin/python bench/ceiling.py pg     --clients 1,4,8 --seconds 10 --runs 3
     <kefu env> .venv/bin/python bench/ceiling.py sqlite --clients 1,4,8 --seconds 10 --runs 3
 
-One transaction = take the next ticket number (the counter row), insert the ticket, its first
+One transaction = take the next ticket number (PostgreSQL: the sequence; SQLite: the counter
+row), insert the ticket, its first
 message, the ``created`` event, the search document (Kefu writes it in the same transaction), the
 SLA row and a queued job row — into the real tables of the benchmark database the environment
 points at (``KEFU_DATABASE_URL`` or the SQLite file in ``KEFU_DATA_DIR``). Every column is
@@ -152,8 +153,11 @@ def statements(vendor: str) -> list[str]:
             "enqueued_at": now,
         },
     )  # fmt: skip
+    # The ticket number as Kefu takes it (kefu.tickets.actions.take_ticket_numbers).
     counter = (
-        "UPDATE tickets_ticketnumbercounter SET value = value + 1 WHERE name = 'ticket' "
+        "SELECT nextval('kefu_ticket_number_seq') AS num"
+        if vendor == "postgresql"
+        else "UPDATE tickets_ticketnumbercounter SET value = value + 1 WHERE name = 'ticket' "
         "RETURNING value AS num"
     )
     return [counter, ticket, message, event, document, sla, job]
@@ -162,7 +166,7 @@ def statements(vendor: str) -> list[str]:
 def pgbench(url: str, clients: int, seconds: int) -> float:
     script = ["BEGIN;"]
     for sql in statements("postgresql"):
-        gset = " \\gset" if " RETURNING " in sql else ";"
+        gset = " \\gset" if " RETURNING " in sql or sql.startswith("SELECT ") else ";"
         script.append(sql + gset)
     script.append("END;")
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
