@@ -354,6 +354,10 @@ class TicketFieldsMixin(forms.Form):
 
     custom_field_defs: list[CustomField]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_fast_selects(self)  # the choices set later by subclasses go to the same widgets
+
     def setup_shared_fields(
         self, groups: QuerySet[Group], assignees: QuerySet[User], category: Category | None = None
     ) -> None:
