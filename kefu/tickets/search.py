@@ -208,7 +208,9 @@ def ranked_page(
     has_next = len(ids) > limit
     ids = ids[:limit]
     # Fetched through ``tickets`` for the caller's joins, and checked against visibility again.
-    rows = tickets.filter(pk__in=visible.filter(pk__in=ids).values("pk"))
+    # The id list goes on the outer query too: with the caller's ten joins the planner cannot
+    # move the visibility subquery first, and would join every visible ticket before it.
+    rows = tickets.filter(pk__in=ids).filter(pk__in=visible.filter(pk__in=ids).values("pk"))
     found = {ticket.pk: ticket for ticket in rows}
     page_tickets = [found[pk] for pk in ids if pk in found]
     return SearchPage(
