@@ -474,7 +474,11 @@ def main() -> None:
         # Merged into the earlier result of this size, so a partial rerun (--skip kefu,…)
         # keeps the parts it did not measure again.
         entry = results["runs"].get(f"{vendor}-{n}", {})
-        entry.update(size_run(n, vendor, "peer" not in skip and n in peer_sizes, skip))
+        fresh = size_run(n, vendor, "peer" not in skip and n in peer_sizes, skip)
+        for app in ("kefu", "helpdesk"):  # one level deeper: keeps e.g. the worker's RSS
+            if app in fresh and app in entry:
+                fresh[app] = {**entry[app], **fresh[app]}
+        entry.update(fresh)
         entry["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
         entry["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         results["runs"][f"{vendor}-{n}"] = entry
