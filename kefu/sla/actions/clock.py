@@ -413,6 +413,16 @@ def _recompute(old: Clock, ticket: Ticket, now: datetime) -> Clock:
 # --- the tick -------------------------------------------------------------------------------
 
 
+def due_rows(now: datetime, limit: int = TICK_BATCH):
+    """``(pk, check_due_at)`` of the rows due by ``now``, earliest first: the tick's claim query
+    (its plan is pinned by ``tests/test_tick_plan.py`` and measured by ``bench/sla_tick.py``)."""
+    return (
+        TicketSLA.objects.filter(check_due_at__lte=now)
+        .order_by("check_due_at")
+        .values_list("pk", "check_due_at")[:limit]
+    )
+
+
 def process_due_slas(now: datetime | None = None, limit: int = TICK_BATCH) -> int:
     """Claim rows whose ``check_due_at`` has come and act on them; returns how many.
 
@@ -421,11 +431,7 @@ def process_due_slas(now: datetime | None = None, limit: int = TICK_BATCH) -> in
     on ``check_due_at``: its cost follows the number of due rows, not of open tickets.
     """
     now = now or timezone.now()
-    due = list(
-        TicketSLA.objects.filter(check_due_at__lte=now)
-        .order_by("check_due_at")
-        .values_list("pk", "check_due_at")[:limit]
-    )
+    due = list(due_rows(now, limit))
     handled = 0
     for pk, check_due_at in due:
         try:
