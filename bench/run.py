@@ -51,6 +51,7 @@ CLIENTS = (1, 4, 8)
 
 
 class Settings:
+    skip: set[str] = set()
     create_seconds = 8
     create_runs = 3
     latency_count = 15
@@ -64,6 +65,9 @@ def ensure_tools(need_peer: bool) -> None:
     if shutil.which("pgbench") is None:
         log("pgbench is missing: installing Debian's postgresql-client")
         subprocess.run(["apt-get", "install", "-y", "postgresql-client"], check=True)  # noqa: S607
+    if shutil.which("wrk") is None:
+        log("wrk is missing: installing Debian's wrk (the creation scenario's load client)")
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=False)  # noqa: S607
     if need_peer and not PEER_PYTHON.exists():
         log("creating the django-helpdesk virtualenv in bench/peers/helpdesk/.venv")
         subprocess.run([sys.executable, "-m", "venv", str(PEER / ".venv")], check=True)  # noqa: S603
@@ -235,9 +239,15 @@ def measure_creation(server: Server, headers: dict, make_request) -> dict:
     for clients_ in CLIENTS:
         rates = []
         for _ in range(Settings.create_runs):
-            outcome = asyncio.run(
-                client.throughput(
+            outcome = (
+                client.wrk_throughput(
                     server.base, headers, make_request, clients_, Settings.create_seconds
+                )
+                if shutil.which("wrk")
+                else asyncio.run(
+                    client.throughput(
+                        server.base, headers, make_request, clients_, Settings.create_seconds
+                    )
                 )
             )
             if outcome["errors"] or not outcome["ok"]:
@@ -275,9 +285,11 @@ def peer_create_request(queue_id: int, email_pool: int):
 
 
 def run_app(label: str, server: Server, creds: dict, scenarios: dict, create, auth: dict) -> dict:
-    log(f"{label}: latency scenarios")
-    headers = {"Cookie": cookie_header(creds["cookie"])}
-    result = {"latency": measure_latencies(server, headers, scenarios)}
+    result: dict = {}
+    if "latency" not in Settings.skip:
+        log(f"{label}: latency scenarios")
+        headers = {"Cookie": cookie_header(creds["cookie"])}
+        result["latency"] = measure_latencies(server, headers, scenarios)
     log(f"{label}: ticket creation through the API")
     result["create"] = measure_creation(
         server, {**auth, "Content-Type": "application/json"}, create
@@ -437,7 +449,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--sqlite-sizes", default="10000,100000")
     parser.add_argument("--peer-sizes", default="10000,100000")
-    parser.add_argument("--skip", default="", help="kefu,ingest,sla,ceiling,worker,peer")
+    parser.add_argument("--skip", default="", help="kefu,latency,ingest,sla,ceiling,worker,peer")
     parser.add_argument("--quick", action="store_true", help="short runs, to try the harness")
     parser.add_argument("--no-report", action="store_true")
     parser.add_argument(
@@ -448,6 +460,7 @@ def main() -> None:
     sqlite_sizes = [int(s) for s in args.sqlite_sizes.split(",") if s]
     peer_sizes = {int(s) for s in args.peer_sizes.split(",") if s}
     skip = set(filter(None, args.skip.split(",")))
+    Settings.skip = skip
     if args.quick:
         Settings.create_seconds, Settings.create_runs = 3, 1
         Settings.latency_count, Settings.latency_runs = 5, 1
