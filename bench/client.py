@@ -157,7 +157,8 @@ def wrk_throughput(
     load client then takes little CPU from the server it measures, and its connections spread
     over the server's workers (this asyncio client's, opened at once, often all land on one).
     The requests cycle through ``variants`` bodies made by ``make_request``; a 1 s warm-up run
-    comes first."""
+    comes first. A request may take 30 s (wrk's default, 2 s, counts SQLite's writers waiting
+    for the write lock under its 20 s busy timeout as errors)."""
 
     def lua(text: str) -> str:
         return "[==[" + text + "]==]"
@@ -188,7 +189,7 @@ def wrk_throughput(
         def run(duration: float) -> list[int]:
             output = subprocess.run(  # noqa: S603, S607
                 ["wrk", "-t", threads, "-c", str(clients), "-d", f"{duration:g}s",
-                 "-s", script.name, base],
+                 "--timeout", "30s", "-s", script.name, base],
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             line = next((x for x in output.stdout.splitlines() if x.startswith("WRK ")), None)

@@ -79,7 +79,7 @@ def render(results: dict) -> str:
     w("make bench BENCH_ARGS=--quick                # short runs, to try the harness")
     w("```")
     w("")
-    w(f"Every figure is the median of {s.get('create_runs', '?')} runs: ticket creation runs "
+    w(f"Every figure is the median of {s.get('create_runs', '?')} runs: ticket creation (`wrk`) runs "
       f"{s.get('create_seconds', '?')} s per client count after a 1 s warm-up; a latency run is "
       f"{s.get('latency_count', '?')} sequential requests after 2 warm-up requests (at least 5 once "
       f"a run passes 30 s; p50 and p95 of "
