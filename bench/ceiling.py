@@ -153,7 +153,7 @@ def statements(vendor: str) -> list[str]:
             "enqueued_at": now,
         },
     )  # fmt: skip
-    # The ticket number as Kefu takes it (kefu.tickets.actions.take_ticket_numbers).
+    # The ticket number as Kefu takes it (kefu.tickets.numbers.take_ticket_numbers).
     counter = (
         "SELECT nextval('kefu_ticket_number_seq') AS num"
         if vendor == "postgresql"

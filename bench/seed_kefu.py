@@ -123,7 +123,6 @@ def seed(n: int) -> None:
     from kefu.accounts.models import Access, Group, Membership, Role, User
     from kefu.customers.models import Contact, Organization
     from kefu.search.backends import backend_for
-    from kefu.tickets.actions import continue_ticket_numbers_after
     from kefu.tickets.models import (
         Message,
         Ticket,
@@ -131,6 +130,7 @@ def seed(n: int) -> None:
         TicketSearchDocument,
         TicketType,
     )
+    from kefu.tickets.numbers import continue_ticket_numbers_after
     from kefu.tickets.search import TICKET_INDEX
 
     started = time.monotonic()

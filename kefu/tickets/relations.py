@@ -26,7 +26,6 @@ from kefu.tickets.actions import (
     _record,
     _require_staff_writer,
     add_message,
-    next_ticket_number,
 )
 from kefu.tickets.models import (
     EventType,
@@ -37,6 +36,7 @@ from kefu.tickets.models import (
     TicketEvent,
     TicketLink,
 )
+from kefu.tickets.numbers import next_ticket_number
 from kefu.tickets.search import index_tickets
 
 REASON_MERGED = gettext_noop("Merged into another ticket")

@@ -19,7 +19,7 @@ from django.utils import timezone
 from kefu.accounts.models import Group, User
 from kefu.customers.models import Contact
 from kefu.lib.demo import DemoContext
-from kefu.tickets.actions import create_ticket, take_ticket_numbers, ticket_type_by_key
+from kefu.tickets.actions import create_ticket, ticket_type_by_key
 from kefu.tickets.models import (
     Category,
     Channel,
@@ -30,6 +30,7 @@ from kefu.tickets.models import (
     Ticket,
     TicketEvent,
 )
+from kefu.tickets.numbers import take_ticket_numbers
 from kefu.tickets.search import index_tickets
 
 CATEGORIES = {

@@ -3,14 +3,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
 from kefu.lib.errors import BusinessRuleError
-from kefu.tickets.actions import (
-    add_message,
-    continue_ticket_numbers_after,
-    create_ticket,
-    take_ticket_numbers,
-    update_ticket,
-)
+from kefu.tickets.actions import add_message, create_ticket, update_ticket
 from kefu.tickets.models import EventType, State, Ticket
+from kefu.tickets.numbers import continue_ticket_numbers_after, take_ticket_numbers
 
 
 def test_it_numbers_tickets_in_sequence(cast, make_ticket):
