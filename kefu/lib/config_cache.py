@@ -104,7 +104,3 @@ def watch(*model_classes: type[models.Model], state_fields: Iterable[str] = ()) 
         for field in model._meta.local_many_to_many:
             through = field.remote_field.through  # type: ignore[attr-defined]
             m2m_changed.connect(_on_change, sender=through, dispatch_uid=f"{uid}-{field.name}")
-
-
-def watched_models() -> set[type[models.Model]]:
-    return set(_watched)
