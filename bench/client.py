@@ -153,7 +153,7 @@ def wrk_throughput(
     seconds: float,
     variants: int = 2000,
 ) -> dict:
-    """The same measurement with Debian's ``wrk`` (C, one thread per two connections): the
+    """The same measurement with Debian's ``wrk`` (written in C; ``-t min(clients, 2)``): the
     load client then takes little CPU from the server it measures, and its connections spread
     over the server's workers (this asyncio client's, opened at once, often all land on one).
     The requests cycle through ``variants`` bodies made by ``make_request``; a 1 s warm-up run

@@ -126,11 +126,14 @@ def delete_rule(actor: User, rule: AssignmentRule) -> None:
 
 
 def _renumber(rules: Sequence[AssignmentRule]) -> None:
+    moved = False
     for position, rule in enumerate(rules, start=1):
         if rule.position != position:
             AssignmentRule.objects.filter(pk=rule.pk).update(position=position)
             rule.position = position
-            config_cache.config_changed()
+            moved = True
+    if moved:  # update() sends no signal: the rule order in the snapshots is stale
+        config_cache.config_changed()
 
 
 @transaction.atomic
