@@ -21,7 +21,8 @@ from kefu.intake.actions import (
     save_group_mail_settings,
     save_mailbox,
 )
-from kefu.intake.models import GroupMailSettings, Mailbox, Security
+from kefu.intake.models import Authentication, GroupMailSettings, Mailbox, Security
+from kefu.intake.oauth import redirect_uri
 
 router = Router(tags=["e-mail channel"])
 
@@ -99,6 +100,21 @@ class MailboxIn(StrictSchema):
     smtp_security: Security | None = None
     smtp_user: str | None = None
     smtp_password: str | None = Field(None, description="Write-only; omit to keep the stored one.")
+    authentication: Authentication | None = Field(
+        None,
+        description="password, or OAuth2 (microsoft, google, oauth2 for another provider); "
+        "OAuth2 mailboxes are connected in the browser (the mailbox page's Connect button).",
+    )
+    oauth_client_id: str | None = None
+    oauth_client_secret: str | None = Field(
+        None, description="Write-only; omit to keep the stored one."
+    )
+    oauth_tenant: str | None = Field(
+        None, description="Microsoft: the directory (tenant) id or domain; empty: organizations."
+    )
+    oauth_authorize_url: str | None = Field(None, description="Other provider only.")
+    oauth_token_url: str | None = Field(None, description="Other provider only.")
+    oauth_scopes: str | None = Field(None, description="Other provider only, space-separated.")
     group: int | None = Field(None, description="The target group's id.")
     allowed_senders: list[str] | None = None
     denied_senders: list[str] | None = None
@@ -122,6 +138,21 @@ class MailboxOut(Schema):
     smtp_security: str
     smtp_user: str
     has_smtp_password: bool
+    authentication: str
+    oauth_client_id: str
+    has_oauth_client_secret: bool
+    oauth_tenant: str
+    oauth_authorize_url: str
+    oauth_token_url: str
+    oauth_scopes: str
+    oauth_status: str = Field(
+        description="Empty for password login; not_connected, connected or reconnect_needed."
+    )
+    oauth_account: str = Field(description="The account that consented, when the provider said.")
+    oauth_connected_at: datetime | None
+    oauth_access_token_expires_at: datetime | None
+    oauth_reconnect_needed_at: datetime | None
+    oauth_redirect_uri: str = Field(description="The redirect URI to register at the provider.")
     group: Ref | None
     allowed_senders: list[str]
     denied_senders: list[str]
@@ -149,8 +180,15 @@ def mailbox_data(mailbox: Mailbox) -> dict:
                 "next_fetch_at",
                 "last_fetch_at",
                 "last_error",
+                "oauth_status",
+                "oauth_account",
+                "oauth_connected_at",
+                "oauth_access_token_expires_at",
+                "oauth_reconnect_needed_at",
             )
         },
+        "has_oauth_client_secret": bool(mailbox.oauth_client_secret_encrypted),
+        "oauth_redirect_uri": redirect_uri(),
         "id": mailbox.pk,
         "has_imap_password": bool(mailbox.imap_password_encrypted),
         "has_smtp_password": bool(mailbox.smtp_password_encrypted),
@@ -174,7 +212,7 @@ def _values(payload: MailboxIn) -> dict:
     for name in ("allowed_senders", "denied_senders"):
         if name in values:
             values[name] = "\n".join(entry.strip() for entry in values[name] or [] if entry.strip())
-    for name in ("imap_security", "smtp_security"):
+    for name in ("imap_security", "smtp_security", "authentication"):
         if values.get(name) is not None:
             values[name] = str(
                 values[name].value if hasattr(values[name], "value") else values[name]

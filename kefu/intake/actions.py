@@ -29,6 +29,7 @@ from kefu.customers.models import Contact
 from kefu.intake.email.classify import classify
 from kefu.intake.email.parse import ParsedEmail, parse_email
 from kefu.intake.models import (
+    Authentication,
     AutoMailKind,
     AutoMailStatus,
     AutomaticMail,
@@ -38,6 +39,7 @@ from kefu.intake.models import (
     Outcome,
     TicketParticipant,
 )
+from kefu.intake.oauth import disconnect_mailbox_tokens
 from kefu.lib.errors import BusinessRuleError
 from kefu.tickets import events
 from kefu.tickets.access import can_work_ticket
@@ -557,12 +559,28 @@ MAILBOX_FIELDS = (
     "smtp_port",
     "smtp_security",
     "smtp_user",
+    "authentication",
+    "oauth_client_id",
+    "oauth_tenant",
+    "oauth_authorize_url",
+    "oauth_token_url",
+    "oauth_scopes",
     "group",
     "allowed_senders",
     "denied_senders",
     "poll_interval_seconds",
 )
 MIN_POLL_SECONDS = 30
+SECRET_FIELDS = ("imap_password", "smtp_password", "oauth_client_secret")
+# Changing one of these makes the stored OAuth2 tokens someone else's: connect again.
+OAUTH_PROVIDER_FIELDS = (
+    "authentication",
+    "oauth_client_id",
+    "oauth_tenant",
+    "oauth_authorize_url",
+    "oauth_token_url",
+    "oauth_scopes",
+)
 
 
 def _require_admin(actor: User) -> None:
@@ -572,23 +590,27 @@ def _require_admin(actor: User) -> None:
 
 @transaction.atomic
 def save_mailbox(actor: User, mailbox: Mailbox | None = None, **values) -> Mailbox:
-    """Create (``mailbox=None``) or change a mailbox. Passwords are write-only: an empty or
-    missing ``imap_password``/``smtp_password`` keeps the stored one."""
+    """Create (``mailbox=None``) or change a mailbox. Secrets are write-only: an empty or
+    missing ``imap_password``/``smtp_password``/``oauth_client_secret`` keeps the stored one.
+
+    Changing the authentication or the OAuth2 provider settings forgets the OAuth2 tokens
+    (they were issued to the old app): the mailbox must be connected again.
+    """
     _require_admin(actor)
     mailbox = mailbox or Mailbox()
     is_new = mailbox.pk is None
-    # Passwords are masked by ``record`` (secret-looking names): only "changed" is kept.
+    # Secrets are masked by ``record`` (secret-looking names): only "changed" is kept.
     changes = changes_for(mailbox, {k: v for k, v in values.items() if k in MAILBOX_FIELDS})
-    for name in ("imap_password", "smtp_password"):
+    for name in SECRET_FIELDS:
         if values.get(name):
             changes[name] = ["", "changed"]
-    unknown = set(values) - set(MAILBOX_FIELDS) - {"imap_password", "smtp_password"}
+    unknown = set(values) - set(MAILBOX_FIELDS) - set(SECRET_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     for name in MAILBOX_FIELDS:
         if name in values:
             setattr(mailbox, name, values[name])
-    for name in ("imap_password", "smtp_password"):
+    for name in SECRET_FIELDS:
         if values.get(name):
             setattr(mailbox, name, values[name])
     if mailbox.poll_interval_seconds < MIN_POLL_SECONDS:
@@ -598,16 +620,45 @@ def save_mailbox(actor: User, mailbox: Mailbox | None = None, **values) -> Mailb
                 % {"n": MIN_POLL_SECONDS}
             }
         )
-    if mailbox.pk is None and not mailbox.imap_password_encrypted:
+    if mailbox.is_oauth:
+        _check_oauth_settings(mailbox)
+    elif mailbox.pk is None and not mailbox.imap_password_encrypted:
         raise ValidationError({"imap_password": _("Enter the IMAP password.")})
+    if not is_new and any(name in changes for name in OAUTH_PROVIDER_FIELDS):
+        disconnect_mailbox_tokens(mailbox)
     mailbox.email_address = (mailbox.email_address or "").strip().lower()
-    mailbox.full_clean(exclude=["imap_password_encrypted", "smtp_password_encrypted"])
+    mailbox.full_clean(
+        exclude=[
+            "imap_password_encrypted",
+            "smtp_password_encrypted",
+            "oauth_client_secret_encrypted",
+        ]
+    )
     if mailbox.is_active and mailbox.next_fetch_at is None:
         mailbox.next_fetch_at = timezone.now()
     mailbox.save()
     if changes:
         record(actor, "mailbox.created" if is_new else "mailbox.updated", mailbox, changes)
     return mailbox
+
+
+def _check_oauth_settings(mailbox: Mailbox) -> None:
+    from kefu.intake.email.oauth import endpoint_problem
+
+    errors: dict[str, str] = {}
+    if not mailbox.oauth_client_id.strip():
+        errors["oauth_client_id"] = _("Enter the client id of the app registered at the provider.")
+    if not mailbox.oauth_client_secret_encrypted:
+        errors["oauth_client_secret"] = _("Enter the client secret.")
+    if mailbox.authentication == Authentication.OAUTH2:
+        for name in ("oauth_authorize_url", "oauth_token_url"):
+            url = getattr(mailbox, name).strip()
+            if not url:
+                errors[name] = _("Enter the provider's endpoint address.")
+            elif problem := endpoint_problem(url):
+                errors[name] = problem
+    if errors:
+        raise ValidationError(errors)
 
 
 def claim_due_mailboxes() -> int:

@@ -8,6 +8,11 @@ from kefu.intake.actions import MAILBOX_FIELDS
 from kefu.intake.models import GroupMailSettings, Mailbox
 
 
+class HttpsURLField(forms.URLField):
+    def __init__(self, **kwargs):
+        super().__init__(assume_scheme="https", **kwargs)
+
+
 class MailboxForm(forms.ModelForm):
     imap_password = forms.CharField(
         label=_("IMAP password"),
@@ -21,10 +26,17 @@ class MailboxForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave empty to keep the stored one."),
     )
+    oauth_client_secret = forms.CharField(
+        label=_("OAuth2 client secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the stored one."),
+    )
 
     class Meta:
         model = Mailbox
         fields = list(MAILBOX_FIELDS)
+        field_classes = {"oauth_authorize_url": HttpsURLField, "oauth_token_url": HttpsURLField}
         widgets = {
             "allowed_senders": forms.Textarea(attrs={"rows": 3}),
             "denied_senders": forms.Textarea(attrs={"rows": 3}),
@@ -33,6 +45,32 @@ class MailboxForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["group"].queryset = Group.objects.filter(is_active=True)
+        # Omitted (a client that predates OAuth2): the mailbox keeps how it logs in.
+        self.fields["authentication"].required = False
+        # Each secret beside the account it belongs to.
+        order = list(MAILBOX_FIELDS)
+        order.insert(order.index("imap_folder"), "imap_password")
+        order.insert(order.index("authentication"), "smtp_password")
+        order.insert(order.index("oauth_tenant"), "oauth_client_secret")
+        self.order_fields(order)
+
+    def clean_authentication(self) -> str:
+        return self.cleaned_data.get("authentication") or self.instance.authentication
+
+    OAUTH_FIELDS = (
+        "oauth_client_id",
+        "oauth_client_secret",
+        "oauth_tenant",
+        "oauth_authorize_url",
+        "oauth_token_url",
+        "oauth_scopes",
+    )
+
+    def general_fields(self):
+        return [field for field in self if field.name not in self.OAUTH_FIELDS]
+
+    def oauth_fields(self):
+        return [field for field in self if field.name in self.OAUTH_FIELDS]
 
 
 class GroupMailSettingsForm(forms.ModelForm):

@@ -38,11 +38,24 @@ class Security(models.TextChoices):
     NONE = "none", _("None (loopback or trusted network only)")
 
 
+class Authentication(models.TextChoices):
+    PASSWORD = "password", _("Password")
+    MICROSOFT = "microsoft", _("OAuth2 — Microsoft 365")
+    GOOGLE = "google", _("OAuth2 — Google")
+    OAUTH2 = "oauth2", _("OAuth2 — other provider")
+
+
 class Mailbox(models.Model):
     """One support address: fetched over IMAP, answered through its own SMTP account.
 
     Providers such as Tencent Exmail, 163, Aliyun and Microsoft 365 reject a From address that
     differs from the logged-in account, so each mailbox sends as itself.
+
+    With OAuth2 authentication IMAP and SMTP log in with SASL XOAUTH2: the refresh token an
+    administrator's consent produced is kept encrypted, and access tokens are refreshed before
+    ``oauth_access_token_expires_at`` (ahead of time by the tick at ``oauth_refresh_due_at``,
+    and in the fetch/send path). ``oauth_reconnect_needed_at`` is set when the provider refuses
+    the refresh token (consent revoked): nothing works until an administrator connects again.
     """
 
     name = models.CharField(_("name"), max_length=120, unique=True)
@@ -64,6 +77,52 @@ class Mailbox(models.Model):
     )
     smtp_user = models.CharField(_("SMTP user"), max_length=255, blank=True)
     smtp_password_encrypted = models.TextField(blank=True)
+    authentication = models.CharField(
+        _("authentication"),
+        max_length=10,
+        choices=Authentication.choices,
+        default=Authentication.PASSWORD,
+    )
+    oauth_client_id = models.CharField(
+        _("OAuth2 client id"),
+        max_length=255,
+        blank=True,
+        help_text=_("The application (client) id of the app registered at the provider."),
+    )
+    oauth_client_secret_encrypted = models.TextField(blank=True)
+    oauth_tenant = models.CharField(
+        _("Microsoft tenant"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Directory (tenant) id or domain of your Microsoft 365 organisation; "
+            "empty: any organisation."
+        ),
+    )
+    oauth_authorize_url = models.URLField(
+        _("authorisation endpoint"),
+        max_length=500,
+        blank=True,
+        help_text=_("Other provider only."),
+    )
+    oauth_token_url = models.URLField(
+        _("token endpoint"), max_length=500, blank=True, help_text=_("Other provider only.")
+    )
+    oauth_scopes = models.CharField(
+        _("OAuth2 scopes"),
+        max_length=500,
+        blank=True,
+        help_text=_("Other provider only: the scopes to request, separated by spaces."),
+    )
+    oauth_account = models.CharField(_("connected account"), max_length=255, blank=True)
+    oauth_refresh_token_encrypted = models.TextField(blank=True)
+    oauth_access_token_encrypted = models.TextField(blank=True)
+    oauth_access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    oauth_refresh_due_at = models.DateTimeField(null=True, blank=True)
+    oauth_connected_at = models.DateTimeField(null=True, blank=True)
+    oauth_reconnect_needed_at = models.DateTimeField(null=True, blank=True)
+    # Stamped under a row lock once the administrators were told; cleared by a new connection.
+    oauth_reconnect_notified_at = models.DateTimeField(null=True, blank=True)
     group = models.ForeignKey(
         Group,
         verbose_name=_("target group"),
@@ -99,7 +158,13 @@ class Mailbox(models.Model):
                 fields=["next_fetch_at"],
                 name="mailbox_due",
                 condition=models.Q(is_active=True),
-            )
+            ),
+            # The tick's "which access tokens expire soon" query.
+            models.Index(
+                fields=["oauth_refresh_due_at"],
+                name="mailbox_token_due",
+                condition=models.Q(is_active=True, oauth_refresh_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,6 +185,43 @@ class Mailbox(models.Model):
     @smtp_password.setter
     def smtp_password(self, value: str) -> None:
         self.smtp_password_encrypted = encrypt_secret(value)
+
+    @property
+    def oauth_client_secret(self) -> str:
+        return decrypt_secret(self.oauth_client_secret_encrypted)
+
+    @oauth_client_secret.setter
+    def oauth_client_secret(self, value: str) -> None:
+        self.oauth_client_secret_encrypted = encrypt_secret(value)
+
+    @property
+    def oauth_refresh_token(self) -> str:
+        return decrypt_secret(self.oauth_refresh_token_encrypted)
+
+    @property
+    def oauth_access_token(self) -> str:
+        return decrypt_secret(self.oauth_access_token_encrypted)
+
+    @property
+    def is_oauth(self) -> bool:
+        return self.authentication != Authentication.PASSWORD
+
+    @property
+    def oauth_status(self) -> str:
+        """``""`` (password login), ``"not_connected"``, ``"reconnect_needed"`` or
+        ``"connected"``."""
+        if not self.is_oauth:
+            return ""
+        if self.oauth_reconnect_needed_at is not None:
+            return "reconnect_needed"
+        if not self.oauth_refresh_token_encrypted:
+            return "not_connected"
+        return "connected"
+
+    @property
+    def smtp_login(self) -> str:
+        """The account SMTP authenticates as (XOAUTH2 needs one even when no SMTP user is set)."""
+        return self.smtp_user or self.imap_user or self.email_address
 
     @property
     def from_header(self) -> str:

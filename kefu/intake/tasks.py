@@ -94,3 +94,66 @@ def _send_automatic_mail(automatic_mail_id: int) -> str:
             sent_at=timezone.now(), status=AutoMailStatus.SENT, reason=""
         )
     return "sent"
+
+
+@job
+def refresh_mailbox_token(mailbox_id: int) -> str:
+    """Refresh a mailbox's OAuth2 access token ahead of its expiry (enqueued by the tick).
+
+    A refused refresh token marks the mailbox "reconnect needed" (``refresh_access_token``); an
+    unreachable provider is left to the tick, which claimed the next attempt already.
+    """
+    from django.utils import timezone
+
+    from kefu.intake.email.oauth import OAuthError
+    from kefu.intake.models import Mailbox
+    from kefu.intake.oauth import REFRESH_AHEAD, refresh_access_token
+
+    mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
+    if mailbox is None or mailbox.oauth_status != "connected":
+        return "not connected"
+    expires_at = mailbox.oauth_access_token_expires_at
+    if expires_at is not None and expires_at - timezone.now() > REFRESH_AHEAD:
+        return "refreshed meanwhile"  # by a fetch or send that found the token expiring
+    try:
+        refresh_access_token(mailbox)
+    except OAuthError as error:
+        logger.warning("refreshing the token of mailbox %s failed: %s", mailbox, error)
+        return f"failed: {error}"
+    return "refreshed"
+
+
+@job
+def send_reconnect_notice(mailbox_id: int) -> str:
+    """E-mail every active administrator that a mailbox needs reconnecting, once per loss.
+
+    ``oauth_reconnect_notified_at`` is stamped inside the row lock after sending, so a retried
+    job finds it sent; a new connection clears it. Sent through the site's mail settings — the
+    mailbox's own SMTP is what no longer works.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from kefu.accounts.models import Role, User
+    from kefu.intake.models import Mailbox
+    from kefu.lib.mail import make_message
+
+    with transaction.atomic():
+        mailbox = Mailbox.objects.select_for_update().filter(pk=mailbox_id).first()
+        if mailbox is None or mailbox.oauth_reconnect_needed_at is None:
+            return "connected again"
+        if mailbox.oauth_reconnect_notified_at is not None:
+            return "already sent"
+        admins = list(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(email=""))
+        lost = int(mailbox.oauth_reconnect_needed_at.timestamp())
+        for admin in admins:
+            make_message(
+                "mailbox_reconnect_needed",
+                {"mailbox": mailbox, "recipient": admin},
+                to=[admin.email],
+                language=admin.language or None,
+                # One Message-ID per loss and person: a resend after a crash is the same mail.
+                message_id=f"<kefu.reconnect.{mailbox.pk}.{lost}.{admin.pk}@kefu.local>",
+            ).send()
+        Mailbox.objects.filter(pk=mailbox.pk).update(oauth_reconnect_notified_at=timezone.now())
+    return f"told {len(admins)} administrators"

@@ -21,6 +21,7 @@ from kefu.intake.actions import retry_inbound_email, save_group_mail_settings, s
 from kefu.intake.email.check import check_connection
 from kefu.intake.forms import GroupMailSettingsForm, MailboxForm
 from kefu.intake.models import GroupMailSettings, InboundEmail, Outcome
+from kefu.intake.oauth import finish_connection, read_state, redirect_uri, start_connection
 from kefu.lib.errors import BusinessRuleError
 
 RECENT_FAILURES = 20
@@ -57,7 +58,54 @@ def mailbox_edit(request, pk: int | None = None):
         else:
             messages.success(request, _("Mailbox %(name)s saved.") % {"name": saved.name})
             return redirect("intake:mailboxes")
-    return render(request, "intake/mailbox_form.html", {"form": form, "mailbox": mailbox})
+    return render(
+        request,
+        "intake/mailbox_form.html",
+        {"form": form, "mailbox": mailbox, "redirect_uri": redirect_uri()},
+    )
+
+
+@login_required
+@require_POST
+def mailbox_connect(request, pk: int):
+    """ "Connect": off to the provider's consent page; it comes back to ``oauth_callback``."""
+    _require_admin(request)
+    mailbox = get_mailbox_for_user(request.user, pk)
+    try:
+        return redirect(start_connection(request.user, mailbox, request.session))
+    except BusinessRuleError as error:
+        messages.error(request, error.message)
+        return redirect("intake:mailbox_edit", pk=mailbox.pk)
+
+
+@login_required
+def oauth_callback(request):
+    """The provider sends the administrator back here with a code (or an error) and the state."""
+    _require_admin(request)
+    try:
+        mailbox_pk, verifier = read_state(request.session, request.GET.get("state", ""))
+    except BusinessRuleError as error:
+        messages.error(request, error.message)
+        return redirect("intake:mailboxes")
+    mailbox = get_mailbox_for_user(request.user, mailbox_pk)
+    code = request.GET.get("code", "")
+    if not code:
+        reason = request.GET.get("error_description") or request.GET.get("error") or "-"
+        messages.error(
+            request, _("The provider did not connect the mailbox: %(reason)s") % {"reason": reason}
+        )
+        return redirect("intake:mailbox_edit", pk=mailbox.pk)
+    try:
+        finish_connection(request.user, mailbox, code=code, code_verifier=verifier)
+    except BusinessRuleError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s is connected as %(account)s.")
+            % {"name": mailbox.name, "account": mailbox.oauth_account or mailbox.imap_user},
+        )
+    return redirect("intake:mailbox_edit", pk=mailbox.pk)
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""Fetching unseen mail over IMAP (imaplib) — password login only; OAuth2 is out of scope."""
+"""Fetching unseen mail over IMAP (imaplib): password login, or SASL XOAUTH2 for OAuth2 mailboxes."""
 
 from __future__ import annotations
 
@@ -36,13 +36,16 @@ def imap_session(mailbox) -> Iterator[imaplib.IMAP4]:
             f"Cannot connect to IMAP server {mailbox.imap_host}:{mailbox.imap_port}: {error}"
         ) from error
     try:
-        try:
-            client.login(mailbox.imap_user, mailbox.imap_password)
-        except imaplib.IMAP4.error as error:
-            raise MailboxError(
-                f"IMAP login as {mailbox.imap_user} refused: {_text(error)} "
-                "(many providers need an app password / authorisation code here)"
-            ) from error
+        if mailbox.is_oauth:
+            _authenticate_xoauth2(client, mailbox)
+        else:
+            try:
+                client.login(mailbox.imap_user, mailbox.imap_password)
+            except imaplib.IMAP4.error as error:
+                raise MailboxError(
+                    f"IMAP login as {mailbox.imap_user} refused: {_text(error)} "
+                    "(many providers need an app password / authorisation code here)"
+                ) from error
         status, data = client.select(_quote(mailbox.imap_folder))
         if status != "OK":
             raise MailboxError(
@@ -54,6 +57,31 @@ def imap_session(mailbox) -> Iterator[imaplib.IMAP4]:
             client.logout()
         except (OSError, imaplib.IMAP4.error):
             pass
+
+
+def _authenticate_xoauth2(client: imaplib.IMAP4, mailbox) -> None:
+    """Log in with SASL XOAUTH2. A refused token is refreshed and tried once more: the stored
+    one may have been revoked before its expiry, and refreshing tells "reconnect needed" apart
+    from a token that merely went stale."""
+    from kefu.intake.email.oauth import OAuthError, XOAuth2Responder
+    from kefu.intake.oauth import access_token
+
+    for attempt in (1, 2):
+        try:
+            token = access_token(mailbox, force_refresh=attempt == 2)
+        except OAuthError as error:
+            hint = "OAuth2 reconnect needed: " if error.is_revoked else ""
+            raise MailboxError(f"IMAP login as {mailbox.imap_user}: {hint}{error}") from error
+        responder = XOAuth2Responder(mailbox.imap_user, token)
+        try:
+            client.authenticate("XOAUTH2", responder.imap)
+            return
+        except imaplib.IMAP4.error as error:
+            if attempt == 2:
+                detail = f" ({responder.server_error})" if responder.server_error else ""
+                raise MailboxError(
+                    f"IMAP XOAUTH2 login as {mailbox.imap_user} refused: {_text(error)}{detail}"
+                ) from error
 
 
 def _quote(folder: str) -> str:
