@@ -23,7 +23,7 @@ def check_connection(mailbox) -> list[str]:
     except smtplib.SMTPAuthenticationError as error:
         problems.append(
             _("SMTP login as %(user)s refused: %(error)s")
-            % {"user": mailbox.smtp_user, "error": _smtp_text(error)}
+            % {"user": mailbox.smtp_login, "error": _smtp_text(error)}
         )
     except (OSError, smtplib.SMTPException) as error:
         problems.append(

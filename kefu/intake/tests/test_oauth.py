@@ -23,7 +23,7 @@ from django.test import Client
 from django.utils import timezone
 
 from kefu.intake.email import oauth as protocol
-from kefu.intake.models import Mailbox
+from kefu.intake.models import Mailbox, encrypt_secret
 from kefu.intake.tests.conftest import build_mail
 from kefu.intake.tests.dovecot import free_port, running_dovecot
 from kefu.intake.tests.fake_oauth import FakeAuthorizationServer, running
@@ -466,3 +466,64 @@ def test_the_xoauth2_string_is_the_documented_one():
 )
 def test_endpoints_must_be_https_except_on_this_machine(url, accepted):
     assert (protocol.endpoint_problem(url) == "") is accepted
+
+
+def test_the_api_sets_oauth_settings_and_never_returns_secrets_or_tokens(cast, api_as, fake):
+    api = api_as(cast.admin)
+    created = api.post(
+        "/channels/email/mailboxes",
+        {
+            "name": "Contoso",
+            "email_address": "help@contoso.example",
+            "imap_host": "outlook.office365.com",
+            "imap_user": "help@contoso.example",
+            "smtp_host": "smtp.office365.com",
+            "smtp_port": 587,
+            "smtp_security": "starttls",
+            "authentication": "microsoft",
+            "oauth_client_id": "11111111-2222",
+            "oauth_client_secret": "very-secret-value",
+            "oauth_tenant": "contoso.onmicrosoft.com",
+        },
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert "very-secret-value" not in created.content.decode()
+    assert body["authentication"] == "microsoft" and body["has_oauth_client_secret"] is True
+    assert body["oauth_status"] == "not_connected" and body["has_imap_password"] is False
+    assert body["oauth_redirect_uri"] == settings.SITE_URL + "/intake/mailboxes/oauth/callback/"
+    mailbox = Mailbox.objects.get()
+    assert mailbox.oauth_client_secret == "very-secret-value"
+
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        oauth_refresh_token_encrypted=encrypt_secret("refresh-token-value"),
+        oauth_access_token_encrypted=encrypt_secret("access-token-value"),
+    )
+    read = api.get(f"/channels/email/mailboxes/{mailbox.pk}")
+    assert read.json()["oauth_status"] == "connected"
+    for secret in ("refresh-token-value", "access-token-value", "very-secret-value"):
+        assert secret not in read.content.decode()
+        assert secret not in api.get("/channels/email/mailboxes").content.decode()
+
+    bad = api.patch(
+        f"/channels/email/mailboxes/{mailbox.pk}",
+        {"authentication": "oauth2", "oauth_authorize_url": "http://idp.example.com/a"},
+    )
+    assert bad.status_code == 422
+    fields = {error["field"] for error in bad.json()["errors"]}
+    assert {"oauth_authorize_url", "oauth_token_url"} <= fields
+    assert Mailbox.objects.get().authentication == "microsoft"  # nothing half-saved
+
+
+def test_outsiders_cannot_set_oauth_settings_through_the_api(cast, api_as, oauth_mailbox):
+    for who in (cast.agent, cast.supervisor, cast.alice):
+        answer = api_as(who).patch(
+            f"/channels/email/mailboxes/{oauth_mailbox.pk}", {"oauth_client_id": "mine"}
+        )
+        assert answer.status_code == 404
+    assert Mailbox.objects.get().oauth_client_id == "kefu-test-client"
+
+
+def test_the_test_button_says_an_unconnected_mailbox_must_be_connected(cast, oauth_mailbox):
+    response = login(cast.admin).post(f"/intake/mailboxes/{oauth_mailbox.pk}/test/", follow=True)
+    assert b"not connected yet: click Connect" in response.content
