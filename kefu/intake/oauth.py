@@ -100,6 +100,8 @@ def read_state(session, state: str) -> tuple[int, str]:
 def finish_connection(actor: User, mailbox: Mailbox, *, code: str, code_verifier: str) -> Mailbox:
     """Exchange the authorisation code and store the connection (refresh token encrypted)."""
     _require_admin(actor)
+    if not mailbox.is_oauth:  # switched to a password while the administrator was away
+        raise BusinessRuleError(_("This mailbox logs in with a password; choose OAuth2 first."))
     try:
         tokens = protocol.exchange_code(
             mailbox, code=code, code_verifier=code_verifier, redirect_uri=redirect_uri()

@@ -57,6 +57,8 @@ def mailbox_edit(request, pk: int | None = None):
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, _("Mailbox %(name)s saved.") % {"name": saved.name})
+            if saved.oauth_status == "not_connected":  # the next step is Connect, on its page
+                return redirect("intake:mailbox_edit", pk=saved.pk)
             return redirect("intake:mailboxes")
     return render(
         request,

@@ -54,15 +54,24 @@ class Dovecot:
         """Messages in ``new`` (not yet seen by any client) or ``cur``."""
         return len(list((self.maildir / sub).iterdir()))
 
+    def unseen(self) -> int:
+        """Messages without the \\Seen flag, read from the Maildir (``:2,<flags>``, S = seen)."""
+        current = [path.name for path in (self.maildir / "cur").iterdir()]
+        return self.count("new") + sum(1 for name in current if "S" not in name.partition(":2,")[2])
+
     def log(self) -> str:
         path = self.root / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
 
 @contextmanager
-def running_dovecot(auth: str, *, mailbox_name: str, extra: str = "") -> Iterator[Dovecot]:
-    """Dovecot with ``auth`` (the ``auth_mechanisms`` line and the ``passdb`` block; ``{root}``
-    is replaced by its directory) and one Maildir, ``mail/<mailbox_name>`` (``%n``)."""
+def running_dovecot(
+    auth: str, *, mailbox_name: str, files: dict[str, str] | None = None
+) -> Iterator[Dovecot]:
+    """Dovecot with ``auth`` (the ``auth_mechanisms`` line and the ``passdb`` block) and one
+    Maildir, ``mail/<mailbox_name>`` (``%n``). ``files`` are written into its directory first
+    (a passwd-file, an oauth2 configuration); ``{root}`` in ``auth`` and in them is replaced by
+    that directory."""
     if not os.path.exists(DOVECOT):
         skip_or_fail("dovecot not installed (apt-get install dovecot-imapd)")
     if os.geteuid() != 0:
@@ -81,6 +90,8 @@ def running_dovecot(auth: str, *, mailbox_name: str, extra: str = "") -> Iterato
         (server.maildir / sub).mkdir(parents=True)
     for path in (root / "mail", server.maildir, *server.maildir.iterdir()):
         os.chown(path, mail_user.pw_uid, mail_user.pw_gid)
+    for name, text in (files or {}).items():
+        (root / name).write_text(text.replace("{root}", str(root)))
     (root / "dovecot.conf").write_text(
         f"""
 protocols = imap
@@ -112,7 +123,6 @@ service imap-login {{
     port = 0
   }}
 }}
-{extra}
 """
     )
     try:

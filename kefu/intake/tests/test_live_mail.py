@@ -1,152 +1,42 @@
 """End to end against real servers on loopback: Dovecot (IMAP) and an aiosmtpd SMTP listener.
 
-Dovecot runs from its own configuration in a temporary directory (passwd-file user, Maildir,
-no TLS); CI installs ``dovecot-imapd`` and runs these with KEFU_REQUIRE_ALL=1.
+Dovecot runs from its own configuration in a temporary directory (``dovecot.py``; here with a
+passwd-file user); CI installs ``dovecot-imapd`` and runs these with KEFU_REQUIRE_ALL=1.
 """
 
 from __future__ import annotations
 
 import email
-import imaplib
 import os
-import pwd
-import shutil
-import signal
-import socket
 import subprocess
-import tempfile
-import time
 from email import policy
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 
-from kefu.conftest import skip_or_fail
 from kefu.intake.models import InboundEmail, Outcome
 from kefu.intake.tests.conftest import build_mail
+from kefu.intake.tests.dovecot import free_port, running_dovecot
 from kefu.lib.jobs import run_pending_jobs
 from kefu.lib.tick import run_tick_once
 from kefu.tickets.actions import add_message
 from kefu.tickets.models import Message, Ticket
 
-DOVECOT = "/usr/sbin/dovecot"
 USER, PASSWORD = "support", "dovecot-test-pw"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Dovecot:
-    def __init__(self, root: Path, port: int, uid: int, gid: int):
-        self.root, self.port, self.uid, self.gid = root, port, uid, gid
-        self.maildir = root / "mail" / USER
-
-    def drop(self, raw: bytes) -> None:
-        """Deliver a message the way an MTA does: write to tmp/, rename into new/."""
-        name = f"{time.time():.6f}.{uuid4().hex}.kefu-test"
-        temporary = self.maildir / "tmp" / name
-        temporary.write_bytes(raw)
-        os.chown(temporary, self.uid, self.gid)
-        temporary.rename(self.maildir / "new" / name)
-
-    def unseen(self) -> int:
-        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
-        try:
-            client.login(USER, PASSWORD)
-            client.select("INBOX")
-            _status, data = client.uid("SEARCH", "UNSEEN")
-            return len((data[0] or b"").split())
-        finally:
-            client.logout()
 
 
 @pytest.fixture(scope="module")
 def dovecot():
-    if not os.path.exists(DOVECOT):
-        skip_or_fail("dovecot not installed (apt-get install dovecot-imapd)")
-    if os.geteuid() != 0:
-        skip_or_fail("the Dovecot test fixture runs Dovecot as root (as CI does)")
-    try:
-        mail_user = pwd.getpwnam("dovecot")
-        login_user = pwd.getpwnam("dovenull")
-    except KeyError:
-        skip_or_fail("the dovecot / dovenull system users are missing")
-    # Not pytest's tmp_path: its 0700 parents would keep Dovecot's unprivileged processes out.
-    root = Path(tempfile.mkdtemp(prefix="kefu-dovecot-", dir="/tmp"))
-    root.chmod(0o755)
-    port = _free_port()
-    server = Dovecot(root, port, mail_user.pw_uid, mail_user.pw_gid)
-    for sub in ("cur", "new", "tmp"):
-        (server.maildir / sub).mkdir(parents=True)
-    for path in (root / "mail", server.maildir, *server.maildir.iterdir()):
-        os.chown(path, mail_user.pw_uid, mail_user.pw_gid)
-    (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
-    (root / "dovecot.conf").write_text(
-        f"""
-protocols = imap
-listen = 127.0.0.1
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
+    auth = """
 auth_mechanisms = plain login
-auth_failure_delay = 0
-mail_location = maildir:{root}/mail/%u
-default_internal_user = {mail_user.pw_name}
-default_internal_group = {mail_user.pw_name}
-default_login_user = {login_user.pw_name}
-first_valid_uid = 1
-mail_uid = {mail_user.pw_uid}
-mail_gid = {mail_user.pw_gid}
-passdb {{
+passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/users
-}}
-userdb {{
-  driver = static
-  args = uid={mail_user.pw_uid} gid={mail_user.pw_gid} home={root}/mail/%u
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
+}
 """
-    )
-    subprocess.run([DOVECOT, "-c", str(root / "dovecot.conf")], check=True, timeout=30)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    log = (root / "dovecot.log").read_text(errors="replace")
-                    pytest.fail(f"Dovecot did not start:\n{log[-2000:]}")
-                time.sleep(0.1)
+    users = f"{USER}:{{PLAIN}}{PASSWORD}::::::\n"
+    with running_dovecot(auth, mailbox_name=USER, files={"users": users}) as server:
         yield server
-    finally:
-        pid_file = root / "run" / "master.pid"
-        if pid_file.exists():
-            pid = int(pid_file.read_text().strip())
-            try:
-                os.kill(pid, signal.SIGTERM)
-                for _ in range(100):
-                    os.kill(pid, 0)
-                    time.sleep(0.05)
-            except ProcessLookupError:
-                pass
-        shutil.rmtree(root, ignore_errors=True)
 
 
 class Captured:
@@ -165,7 +55,7 @@ def smtp_listener():
     from aiosmtpd.controller import Controller
 
     handler = Captured()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller.port, handler

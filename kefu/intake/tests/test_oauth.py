@@ -66,9 +66,7 @@ passdb {
   args = {root}/dovecot-oauth2.conf.ext
 }
 """
-    with running_dovecot(auth, mailbox_name="support") as server:
-        (server.root / "dovecot-oauth2.conf.ext").write_text(
-            f"""
+    oauth2 = f"""
 introspection_mode = post
 introspection_url = {authorization_server.base_url}/introspect
 username_attribute = email
@@ -76,7 +74,9 @@ active_attribute = active
 active_value = true
 force_introspection = yes
 """
-        )
+    with running_dovecot(
+        auth, mailbox_name="support", files={"dovecot-oauth2.conf.ext": oauth2}
+    ) as server:
         yield server
 
 
@@ -386,6 +386,40 @@ def test_changing_the_provider_settings_forgets_the_tokens(cast, fake, oauth_mai
     save_mailbox(cast.admin, mailbox, oauth_client_id="another-app")
     mailbox = Mailbox.objects.get()
     assert mailbox.oauth_status == "not_connected" and mailbox.oauth_refresh_token == ""
+
+
+def test_an_admin_adds_an_oauth_mailbox_in_the_console_and_is_sent_on_to_connect_it(cast):
+    client = login(cast.admin)
+    data = {
+        "name": "Contoso",
+        "email_address": "help@contoso.example",
+        "imap_host": "outlook.office365.com",
+        "imap_port": 993,
+        "imap_security": "ssl",
+        "imap_user": "help@contoso.example",
+        "imap_folder": "INBOX",
+        "smtp_host": "smtp.office365.com",
+        "smtp_port": 587,
+        "smtp_security": "starttls",
+        "poll_interval_seconds": 120,
+        "is_active": "on",
+        "authentication": "microsoft",
+        "oauth_client_id": "11111111-2222",
+        "oauth_client_secret": "very-secret-value",
+    }
+    response = client.post("/intake/mailboxes/new/", data)
+    mailbox = Mailbox.objects.get()
+    assert response["Location"] == f"/intake/mailboxes/{mailbox.pk}/"
+    page = client.get(response["Location"])
+    assert b"very-secret-value" not in page.content
+    assert f'action="/intake/mailboxes/{mailbox.pk}/connect/"'.encode() in page.content
+    client.post(f"/intake/mailboxes/{mailbox.pk}/", {**data, "oauth_client_secret": ""})
+    assert Mailbox.objects.get().oauth_client_secret == "very-secret-value"  # empty keeps it
+
+    started = client.post(f"/intake/mailboxes/{mailbox.pk}/connect/")
+    location = urllib.parse.urlsplit(started["Location"])
+    assert location.netloc == "login.microsoftonline.com"
+    assert location.path == "/organizations/oauth2/v2.0/authorize"
 
 
 def test_oauth_settings_are_checked_when_saved(cast):
