@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "sla_escalation.removed": _("Escalation level removed"),
     "mailbox.created": _("Mailbox created"),
     "mailbox.updated": _("Mailbox changed"),
+    "mailbox.oauth_connected": _("Mailbox connected (OAuth2)"),
     "group_mail.updated": _("Group e-mail settings changed"),
 }
 

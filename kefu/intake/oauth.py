@@ -194,10 +194,14 @@ def _not_connected(mailbox: Mailbox) -> NotConnected:
 def refresh_access_token(mailbox: Mailbox) -> str:
     """Refresh now, store the new tokens, return the access token.
 
-    Two processes may refresh at once (the fetch job and the tick's refresh); both tokens are
-    valid and the last one stored wins. When the refresh token is refused, a concurrent refresh
-    may have rotated it a moment earlier: only when the stored token is still the one refused
-    is the mailbox marked "reconnect needed".
+    Two processes may refresh at once (the fetch job and the tick's refresh): the first to
+    store wins, the other uses its access token for its own session only. When the refresh
+    token is refused, a concurrent refresh may have rotated it a moment earlier: only when the
+    stored token is still the one refused is the mailbox marked "reconnect needed".
+
+    Called inside a send job's transaction, the stored tokens commit or roll back with it; a
+    rolled-back rotation leaves the previous refresh token, which Microsoft and Google keep
+    valid, so the next refresh still works.
     """
     used = mailbox.oauth_refresh_token_encrypted
     try:

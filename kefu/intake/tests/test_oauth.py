@@ -22,6 +22,7 @@ from django.core import mail as django_mail
 from django.test import Client
 from django.utils import timezone
 
+from kefu.audit.models import AuditEntry
 from kefu.intake.email import oauth as protocol
 from kefu.intake.models import Mailbox, encrypt_secret
 from kefu.intake.tests.conftest import build_mail
@@ -216,6 +217,8 @@ def test_an_admin_connects_the_mailbox_and_mail_is_fetched_and_answered_over_xoa
     assert mailbox.oauth_refresh_token == refresh_token
     assert refresh_token not in mailbox.oauth_refresh_token_encrypted  # stored encrypted
     assert fake.client_secret not in mailbox.oauth_client_secret_encrypted
+    [entry] = AuditEntry.objects.filter(action="mailbox.oauth_connected")
+    assert entry.actor == cast.admin and entry.changes["oauth_account"] == ["", ADDRESS]
 
     dovecot.drop(build_mail(sender="Li Lei <li.lei@customer.example>", message_id="<o1@c.example>"))
     poll(mailbox)
