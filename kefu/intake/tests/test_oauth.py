@@ -564,3 +564,48 @@ def test_outsiders_cannot_set_oauth_settings_through_the_api(cast, api_as, oauth
 def test_the_test_button_says_an_unconnected_mailbox_must_be_connected(cast, oauth_mailbox):
     response = login(cast.admin).post(f"/intake/mailboxes/{oauth_mailbox.pk}/test/", follow=True)
     assert b"not connected yet: click Connect" in response.content
+
+
+def test_a_token_the_servers_refuse_before_its_expiry_is_refreshed_and_tried_again(
+    cast, fake, dovecot, smtp_listener, oauth_mailbox
+):
+    _port, listener = smtp_listener
+    connect(login(cast.admin), oauth_mailbox)
+    mailbox = Mailbox.objects.get()
+    with fake.lock:
+        fake.access_tokens.clear()  # the provider invalidated the access token, not the grant
+
+    dovecot.drop(build_mail(message_id="<stale@c.example>"))
+    poll(mailbox)
+    mailbox.refresh_from_db()
+    assert mailbox.last_error == "" and mailbox.oauth_status == "connected"
+    assert Ticket.objects.count() == 1 and len(fake.grants_by("refresh_token")) == 1
+    assert len(listener.messages) == 1  # the acknowledgement, with the refreshed token
+
+    with fake.lock:
+        fake.access_tokens.clear()
+    reply = add_message(cast.agent, Ticket.objects.get(), body="收到")
+    run_pending_jobs()
+    reply.refresh_from_db()
+    assert reply.customer_notified_at is not None and len(fake.grants_by("refresh_token")) == 2
+
+
+def test_an_unreachable_token_endpoint_is_an_error_to_retry_not_a_lost_connection(
+    cast, fake, dovecot, oauth_mailbox
+):
+    connect(login(cast.admin), oauth_mailbox)
+    closed = f"http://127.0.0.1:{free_port()}/token"
+    Mailbox.objects.update(
+        oauth_token_url=closed,
+        oauth_access_token_expires_at=timezone.now() - timedelta(minutes=1),
+        oauth_refresh_due_at=timezone.now() - timedelta(minutes=6),
+    )
+    mailbox = Mailbox.objects.get()
+    django_mail.outbox.clear()
+    dovecot.drop(build_mail(message_id="<offline@c.example>"))
+    poll(mailbox)
+    mailbox.refresh_from_db()
+    assert "cannot be reached" in mailbox.last_error
+    assert mailbox.oauth_status == "connected" and django_mail.outbox == []
+    assert Ticket.objects.count() == 0 and dovecot.unseen() == 1
+    assert mailbox.oauth_refresh_due_at > timezone.now()  # the tick tries again later
