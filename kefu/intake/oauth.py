@@ -216,7 +216,7 @@ def refresh_access_token(mailbox: Mailbox) -> str:
             and current.oauth_status == "connected"
         ):
             return access_token(current)
-        if error.is_revoked:
+        if error.needs_reconnect:
             mark_reconnect_needed(mailbox, str(error))
         raise
     now = timezone.now()

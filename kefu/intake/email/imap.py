@@ -70,7 +70,7 @@ def _authenticate_xoauth2(client: imaplib.IMAP4, mailbox) -> None:
         try:
             token = access_token(mailbox, force_refresh=attempt == 2)
         except OAuthError as error:
-            hint = "OAuth2 reconnect needed: " if error.is_revoked else ""
+            hint = "OAuth2 reconnect needed: " if error.needs_reconnect else ""
             raise MailboxError(f"IMAP login as {mailbox.imap_user}: {hint}{error}") from error
         responder = XOAuth2Responder(mailbox.imap_user, token)
         try:

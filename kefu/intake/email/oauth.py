@@ -35,9 +35,8 @@ GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 - an addr
 class OAuthError(Exception):
     """A refused or failed token request, worded for the administrator.
 
-    ``error`` is the OAuth2 error code (``invalid_grant`` when the refresh token was revoked or
-    expired); ``is_transient`` when the provider could not be reached or answered 5xx — trying
-    again later may work, and the connection is not given up.
+    ``error`` is the OAuth2 error code; ``is_transient`` when the provider could not be reached
+    or answered 5xx/429 — trying again later may work, and the connection is not given up.
     """
 
     def __init__(self, error: str, description: str = "", *, is_transient: bool = False):
@@ -47,8 +46,11 @@ class OAuthError(Exception):
         self.is_transient = is_transient
 
     @property
-    def is_revoked(self) -> bool:
-        return self.error == "invalid_grant"
+    def needs_reconnect(self) -> bool:
+        """Only an administrator can mend this: the grant was revoked or expired
+        (``invalid_grant``), or the app's secret expired or the app was disabled
+        (``invalid_client``, ``unauthorized_client``: enter a new secret, then connect)."""
+        return self.error in ("invalid_grant", "invalid_client", "unauthorized_client")
 
 
 @dataclass(frozen=True)

@@ -609,3 +609,24 @@ def test_an_unreachable_token_endpoint_is_an_error_to_retry_not_a_lost_connectio
     assert mailbox.oauth_status == "connected" and django_mail.outbox == []
     assert Ticket.objects.count() == 0 and dovecot.unseen() == 1
     assert mailbox.oauth_refresh_due_at > timezone.now()  # the tick tries again later
+
+
+def test_an_expired_client_secret_also_asks_the_administrators_to_reconnect(
+    cast, fake, dovecot, oauth_mailbox
+):
+    from kefu.intake.actions import save_mailbox
+
+    connect(login(cast.admin), oauth_mailbox)
+    mailbox = Mailbox.objects.get()
+    # At the provider the secret expired; Kefu still has the old one.
+    save_mailbox(cast.admin, mailbox, oauth_client_secret="expired-secret")
+    Mailbox.objects.update(oauth_access_token_expires_at=timezone.now())
+    django_mail.outbox.clear()
+    poll(mailbox)
+    mailbox.refresh_from_db()
+    assert mailbox.oauth_status == "reconnect_needed" and "invalid_client" in mailbox.last_error
+    assert len(django_mail.outbox) == 1
+
+    save_mailbox(cast.admin, mailbox, oauth_client_secret=fake.client_secret)
+    connect(login(cast.admin), mailbox)
+    assert Mailbox.objects.get().oauth_status == "connected"
