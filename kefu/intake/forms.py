@@ -47,10 +47,11 @@ class MailboxForm(forms.ModelForm):
         self.fields["group"].queryset = Group.objects.filter(is_active=True)
         # Omitted (a client that predates OAuth2): the mailbox keeps how it logs in.
         self.fields["authentication"].required = False
-        # Each secret beside the account it belongs to.
-        order = list(MAILBOX_FIELDS)
+        # How the mailbox logs in before the accounts; each secret beside its account.
+        order = [name for name in MAILBOX_FIELDS if name != "authentication"]
+        order.insert(order.index("from_name") + 1, "authentication")
         order.insert(order.index("imap_folder"), "imap_password")
-        order.insert(order.index("authentication"), "smtp_password")
+        order.insert(order.index("smtp_user") + 1, "smtp_password")
         order.insert(order.index("oauth_tenant"), "oauth_client_secret")
         self.order_fields(order)
 
