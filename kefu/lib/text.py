@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+
 # C0 controls except tab (09), line feed (0A) and carriage return (0D).
 _CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f"
 _SURROGATE = "\ud800-\udfff"
@@ -54,3 +56,10 @@ def describe_character(character: str) -> str:
     """``U+0000`` — how error messages name a refused character."""
     return f"U+{ord(character):04X}"
 
+
+def unsafe_text_message(character: str) -> str:
+    """The error message where a character is refused (API 422, form errors)."""
+    return _(
+        "Contains a character that cannot be stored (%(character)s, a control character or "
+        "half of a surrogate pair); remove it and try again."
+    ) % {"character": describe_character(character)}
