@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 # C0 controls except tab (09), line feed (0A) and carriage return (0D).
@@ -63,3 +64,32 @@ def unsafe_text_message(character: str) -> str:
         "Contains a character that cannot be stored (%(character)s, a control character or "
         "half of a surrogate pair); remove it and try again."
     ) % {"character": describe_character(character)}
+
+
+class CleanQueryStringMiddleware:
+    """Every query-string parameter of the console and portal — list filters, the search box,
+    cursors — cleaned with ``clean_line`` before any view reads it, so a ``?q=%00`` finds what
+    ``?q=`` would instead of answering 500 on PostgreSQL. The API is left out: it refuses such
+    values with a 422 (``kefu.api.parser``). Form posts are Django forms' job: their text fields
+    refuse NUL with a form error, and a browser cannot send a lone surrogate (request bodies
+    are decoded with replacement characters)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/") and any(
+            _UNSAFE_IN_LINE.search(text) for text in _query_texts(request.GET)
+        ):
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(clean_line(key), [clean_line(value) for value in values])
+            cleaned._mutable = False
+            request.GET = cleaned
+        return self.get_response(request)
+
+
+def _query_texts(query: QueryDict):
+    for key, values in query.lists():
+        yield key
+        yield from values
