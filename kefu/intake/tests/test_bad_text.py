@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from kefu.intake.email.parse import parse_email
@@ -84,3 +85,10 @@ def test_a_nul_in_the_subject_through_the_cli_makes_a_ticket(cast, capsys):
     call_command("mail_ingest", str(NUL_MAIL))
     assert "ticket #" in capsys.readouterr().out
     _assert_ticket_from_the_nul_mail()
+
+
+def test_a_mailbox_argument_that_is_not_utf8_is_a_clear_error(cast):
+    """``kefu mail ingest --mailbox $'\\xff'``: Python hands the byte over as a lone surrogate."""
+    with pytest.raises(CommandError, match="No mailbox has the address"):
+        call_command("mail_ingest", str(NUL_MAIL), mailbox="support\udcff@kefu.example")
+    assert not Ticket.objects.exists()
