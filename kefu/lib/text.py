@@ -4,9 +4,10 @@ PostgreSQL refuses U+0000 in text, neither database can encode a lone surrogate 
 on its own, as ``json.loads('"\\ud800"')`` or a ``surrogateescape`` decode produce) as UTF-8, and
 XML (Excel exports, feeds) refuses the other C0 control characters. None of them means anything in
 a support conversation, so every input boundary either cleans text with these functions (mail,
-imports, the CLI, search queries — input nobody can be asked to resend) or refuses it with a
-clear message naming the field (the API and the console and portal forms), using
-``first_unsafe_character`` to find what to name. See docs/api.md and docs/channels.md.
+spreadsheet imports, the CLI, search queries and the console's and portal's query strings — input
+nobody can be asked to resend) or refuses it with a clear message naming the field (the API, with
+``first_unsafe_character`` and ``unsafe_text_message``; console and portal form fields refuse a
+NUL through Django's own validator). See docs/api.md and docs/channels.md.
 """
 
 from __future__ import annotations
