@@ -134,3 +134,23 @@ def test_every_form_refuses_a_nul_in_every_field_without_a_500(cast, who):
     assert Ticket.objects.count() == tickets
     assert Ticket.objects.get().subject == "Printer"
     assert Message.objects.count() == 1
+
+
+POSTED_NAMES = (
+    "subject body name email phone wechat_id notes reason comment value field tags tag kind "
+    "title description label key q query contact_query message text state priority assignee "
+    "group type category complexity serial_number model_number domain"
+).split()
+
+
+def test_every_page_posted_with_nul_fields_answers_without_a_500(cast):
+    """Not only the pages that show a form: htmx endpoints (field updates, notes, links, merge,
+    bulk) read posted fields too."""
+    ticket = create_ticket(cast.alice, subject="Printer", body="jam")
+    ids = {"tickets": ticket.pk, "portal": ticket.pk, "customers": cast.alice.contact.pk}
+    client = Client()
+    client.force_login(cast.admin)
+    data = dict.fromkeys(POSTED_NAMES, "a\x00b")
+    for path in _pages(ids=ids):
+        assert client.post(path, data).status_code < 500, path
+        assert client.post(path, data, headers={"HX-Request": "true"}).status_code < 500, path
