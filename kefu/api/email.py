@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema
 from kefu.accounts.models import Group
 from kefu.api.auth import current_user
 from kefu.api.errors import PayloadTooLarge
+from kefu.api.parser import refuse_unsafe_text
 from kefu.api.schemas import ERRORS, Ref, StrictSchema
 from kefu.intake.access import get_mailbox_for_user, mailboxes_for
 from kefu.intake.actions import (
@@ -62,6 +63,7 @@ def inbound(request: HttpRequest):
         raise ValidationError({"body": _("Send one raw RFC 5322 message as the request body.")})
     mailbox = None
     address = request.GET.get("mailbox", "").strip()
+    refuse_unsafe_text(address, "mailbox")  # read here, not by ninja's parser
     if address:
         mailbox = Mailbox.objects.filter(email_address__iexact=address).first()
         if mailbox is None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as SchemaValidationError
 
+from kefu.api.parser import UnsafeText
 from kefu.lib.errors import BusinessRuleError
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,9 @@ def _from_django_validation(error: DjangoValidationError) -> ApiError:
 
 
 def _from_http_error(error: HttpError) -> ApiError:
+    if isinstance(error.__cause__, UnsafeText):
+        # ninja wraps whatever its body parser raises in a 400.
+        return _invalid([field_error(error.__cause__.field, error.__cause__.message)])
     if isinstance(error.__cause__, RequestDataTooBig):
         return ApiError(413, _("The request is too large."))
     if error.status_code == 400 and isinstance(error.__cause__, ValueError):
@@ -139,6 +143,8 @@ def describe(exc: Exception) -> ApiError | None:
         )
     if isinstance(exc, HttpError):
         return _from_http_error(exc)
+    if isinstance(exc, UnsafeText):
+        return _invalid([field_error(exc.field, exc.message)])
     if isinstance(exc, SchemaValidationError):
         return _invalid(
             [

@@ -32,6 +32,7 @@ from kefu.api import (
 )
 from kefu.api.auth import BearerToken
 from kefu.api.errors import handle_exception
+from kefu.api.parser import TextCheckingParser
 
 api = NinjaAPI(
     title="Kefu API",
@@ -43,6 +44,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=BearerToken(),
+    parser=TextCheckingParser(),
 )
 # One handler for every exception: known errors get their status, anything else a JSON 500 —
 # never ninja's or Django's HTML/traceback pages. Handlers are looked up along the exception's

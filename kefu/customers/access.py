@@ -21,6 +21,7 @@ from kefu.customers.models import (
     Product,
     ProductDocument,
 )
+from kefu.lib.text import clean_line
 
 
 def staff_console_view(view: Callable) -> Callable:
@@ -49,8 +50,9 @@ def get_contact_for_user(user: User, pk: int | str) -> Contact:
 
 
 def search_contacts(user: User, query: str, *, limit: int = 10) -> list[Contact]:
-    """Active contacts whose name, e-mail, phone or WeChat id contains ``query``."""
-    query = " ".join((query or "").split())
+    """Active contacts whose name, e-mail, phone or WeChat id contains ``query``; control
+    characters are dropped (a posted picker field is not a query string the middleware cleans)."""
+    query = " ".join(clean_line(query or "").split())
     if not query:
         return []
     phone_digits = "".join(query.split())

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from kefu.customers.imports import COLUMNS, FORMULA_STARTS
 from kefu.customers.models import Asset, Contact, ImportKind, Organization, Product
+from kefu.lib.text import clean_text
 
 CHUNK = 2000
 
@@ -81,7 +82,9 @@ def _text(value: Any, *, formula_starts: tuple[str, ...]) -> Any:
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     if isinstance(value, (date, int, float)):
         return value
-    text = str(value)
+    # Older rows (and form posts, which only refuse NUL) may hold control characters that the
+    # Excel format cannot store (openpyxl raises IllegalCharacterError).
+    text = clean_text(str(value))
     # A cell starting with "=" (or, for CSV, "+", "-", "@") would run as a formula when opened.
     return "'" + text if text.startswith(formula_starts) else text
 

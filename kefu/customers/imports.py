@@ -40,6 +40,7 @@ from kefu.customers.models import (
     Product,
     Tier,
 )
+from kefu.lib.text import clean_line, clean_text
 
 MAX_ROWS = 50_000
 PROGRESS_EVERY = 100
@@ -151,7 +152,7 @@ class Result:
 
 
 def _header_key(value: Any, known: set[str]) -> str:
-    text = re.sub(r"[\s\-]+", "_", str(value or "").strip().lower())
+    text = re.sub(r"[\s\-]+", "_", clean_line(str(value or "")).strip().lower())
     text = ALIASES.get(text, text)
     return text if text in known else ""
 
@@ -165,7 +166,8 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, date):
         return value
-    text = str(value).strip()
+    # Files exported by other systems carry stray NULs and control characters (kefu.lib.text).
+    text = clean_text(str(value)).strip()
     if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
         text = text[1:]  # undo the export's protection against formula injection
     return text

@@ -41,6 +41,7 @@ from kefu.intake.models import (
 )
 from kefu.intake.oauth import disconnect_mailbox_tokens
 from kefu.lib.errors import BusinessRuleError
+from kefu.lib.text import clean_text
 from kefu.tickets import events
 from kefu.tickets.access import can_work_ticket
 from kefu.tickets.actions import UploadedFile, add_message, create_ticket, validate_upload
@@ -107,6 +108,18 @@ def ingest_email(
         logger.exception("ingest failed for %s", dedup_key)
         reason = f"{type(error).__name__}: {error}"
         return _record_failure(raw, mailbox, dedup_key, parsed, reason, replacing)
+
+
+def record_failed_email(raw: bytes, mailbox: Mailbox | None, reason: str) -> IngestResult:
+    """Keep a mail whose ingest raised as failed — raw bytes and reason stored — so the IMAP
+    fetch may mark it seen and go on; Retry (a person or a job) takes it from there. Raises only
+    when nothing can be written (the database is down): then the mail must stay unseen."""
+    try:
+        parsed = parse_email(raw)
+    except Exception:  # parse_email promises not to raise; this record must not depend on it
+        parsed = ParsedEmail()
+    dedup_key = (parsed.message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}")[:255]
+    return _record_failure(raw, mailbox, dedup_key, parsed, clean_text(reason))
 
 
 def _discard(inbound: InboundEmail) -> None:

@@ -14,23 +14,33 @@ def fetch_mailbox(mailbox_id: int) -> str:
     """Ingest the mailbox's unseen mail; mark each seen only after its ingest committed.
 
     A worker killed between the two leaves the mail unseen: the next fetch ingests it again and
-    the Message-ID de-duplication turns that into a no-op, then marks it seen.
+    the Message-ID de-duplication turns that into a no-op, then marks it seen. One bad message
+    never blocks the mailbox: whatever its ingest raises, it is kept as failed with its raw bytes
+    and marked seen, and the fetch goes on with the next; a message the server will not hand
+    out, or that cannot be recorded at all, stays unseen for the next fetch.
     """
-    from kefu.intake.actions import ingest_email, record_fetch_result
+    from kefu.intake.actions import record_fetch_result
     from kefu.intake.email.imap import MailboxError, fetch_raw, imap_session, mark_seen, unseen_uids
     from kefu.intake.models import Mailbox
 
     mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
     if mailbox is None:
         return "mailbox gone or inactive"
-    ingested = 0
+    ingested = skipped = 0
     try:
         with imap_session(mailbox) as client:
             for uid in unseen_uids(client):
-                raw = fetch_raw(client, uid)
+                try:
+                    raw = fetch_raw(client, uid)
+                except MailboxError as error:
+                    logger.warning("mailbox %s: skipping message %s: %s", mailbox, uid, error)
+                    skipped += 1
+                    continue
                 if raw is None:
                     continue
-                ingest_email(raw, mailbox)  # commits (or records the failure) before returning
+                if not _ingest_or_record_failure(raw, mailbox):
+                    skipped += 1
+                    continue
                 mark_seen(client, uid)
                 ingested += 1
     except (MailboxError, OSError) as error:
@@ -38,7 +48,28 @@ def fetch_mailbox(mailbox_id: int) -> str:
         record_fetch_result(mailbox, str(error))
         return f"failed: {error}"
     record_fetch_result(mailbox)
-    return f"{ingested} messages"
+    return f"{ingested} messages" + (f", {skipped} left unseen" if skipped else "")
+
+
+def _ingest_or_record_failure(raw: bytes, mailbox) -> bool:
+    """Whether the message is now stored (as a ticket, a message or a failure) and may be seen.
+
+    Both calls commit before returning, so a stored message is never lost by marking it seen.
+    """
+    from kefu.intake.actions import ingest_email, record_failed_email
+
+    try:
+        ingest_email(raw, mailbox)
+        return True
+    except Exception as error:  # one message's failure, whatever it is, must not stop the fetch
+        logger.exception("mailbox %s: ingest raised; keeping the mail as failed", mailbox)
+        reason = f"{type(error).__name__}: {error}"
+    try:
+        record_failed_email(raw, mailbox, reason)
+        return True
+    except Exception:
+        logger.exception("mailbox %s: the failed mail could not be recorded either", mailbox)
+        return False
 
 
 @job

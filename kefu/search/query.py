@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from kefu.lib.text import clean_line
 from kefu.search.tokens import query_phrase
 
 FILTER_FIELDS = ("state", "priority", "customer", "group", "assignee")
@@ -54,8 +55,9 @@ class ParsedQuery:
 
 
 def parse(raw: str) -> ParsedQuery:
-    """Parse a search box entry; raises ``QueryError`` for one that cannot be run."""
-    text = unicodedata.normalize("NFKC", raw or "").translate(_QUOTES).strip()
+    """Parse a search box entry; raises ``QueryError`` for one that cannot be run. Control
+    characters and lone surrogates (``kefu.lib.text``) are dropped, whoever the caller is."""
+    text = unicodedata.normalize("NFKC", clean_line(raw or "")).translate(_QUOTES).strip()
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(
             _("The search is too long: at most %(n)s characters.") % {"n": MAX_QUERY_LENGTH}

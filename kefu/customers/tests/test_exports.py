@@ -69,6 +69,16 @@ def test_a_formula_in_a_cell_is_not_run_by_the_spreadsheet(client, cast):
     assert carol["notes"].startswith("'=")
 
 
+def test_a_control_character_stored_earlier_does_not_break_the_excel_export(client, cast):
+    """A form post refuses only NUL; a vertical tab pasted from Word reached the database and
+    made openpyxl raise IllegalCharacterError (issue 24)."""
+    Contact.objects.filter(pk=cast.carol.contact.pk).update(notes="line\x0bbreak")
+    client.force_login(cast.agent)
+    response = client.get(reverse("customers:export", args=["contacts"]), {"format": "xlsx"})
+    assert response.status_code == 200
+    assert any("linebreak" in row for row in _xlsx_rows(response))
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_exported_assets_and_products_import_again_unchanged(
     client, cast, fmt, acme_printer, globex_printer

@@ -213,3 +213,16 @@ def test_agents_and_customers_cannot_import(client, cast):
         assert client.post(reverse("customers:import_confirm", args=[run.pk])).status_code == 404
     run.refresh_from_db()
     assert run.status == ImportStatus.PREVIEW
+
+
+def test_nul_and_control_characters_in_csv_cells_are_cleaned_away(cast):
+    """Issue 24: a NUL in a cell failed the import on PostgreSQL. (An .xlsx cannot hold them:
+    XML has no NUL and openpyxl refuses to write the other control characters.)"""
+    content = csv_bytes(
+        ("na\x00me", *CONTACT_HEADER[1:]),
+        [["Wang\x00 Wu\x0b", "wang\x00wu@example.com", "", "", "", "", "line one\nline\x01 two"]],
+    )
+    run = _run(cast, "contacts", "contacts.csv", content)
+    assert run.status == ImportStatus.DONE, run.preview
+    contact = Contact.objects.get(email="wangwu@example.com")
+    assert (contact.name, contact.notes) == ("Wang Wu", "line one\nline two")

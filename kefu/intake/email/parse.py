@@ -24,6 +24,7 @@ from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datet
 from kefu.intake.email.charsets import decode_bytes, decode_header_words, undo_surrogates
 from kefu.intake.email.tnef import TnefError, is_tnef, unpack_tnef
 from kefu.lib.html import html_to_text, sanitize_html
+from kefu.lib.text import clean_line, clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,16 @@ class ParsedEmail:
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
-    """Parse ``raw``; the result always has at least a subject or body and never raises."""
+    """Parse ``raw``; the result always has at least a subject or body and never raises.
+
+    Every text in the result is clean (``kefu.lib.text``): no NUL or other control character
+    (``=?utf-8?q?a=00b?=`` is the subject ``ab``), no lone surrogate, and one-line values
+    (subject, addresses, names, header values, file names) on one line.
+    """
+    return _cleaned(_parse(raw))
+
+
+def _parse(raw: bytes) -> ParsedEmail:
     raw, repaired = repair_header_block(raw)
     try:
         message = email.message_from_bytes(raw, policy=policy.default)
@@ -110,6 +120,32 @@ def parse_email(raw: bytes) -> ParsedEmail:
         parsed.defects.append(f"modern policy: {type(modern_error).__name__}")
         parsed.is_malformed = True
         return parsed
+
+
+def _cleaned(parsed: ParsedEmail) -> ParsedEmail:
+    def lines(values: list[str]) -> list[str]:
+        return [clean_line(value) for value in values]
+
+    def addresses(pairs: list[Address]) -> list[Address]:
+        return [(clean_line(name), clean_line(address)) for name, address in pairs]
+
+    for name in ("from_email", "from_display_name", "subject", "message_id", "content_type"):
+        setattr(parsed, name, clean_line(getattr(parsed, name)))
+    parsed.report_type = clean_line(parsed.report_type)
+    parsed.body_text = clean_text(parsed.body_text)
+    parsed.body_html = clean_text(parsed.body_html)
+    parsed.delivery_status = clean_text(parsed.delivery_status)
+    parsed.to, parsed.cc = addresses(parsed.to), addresses(parsed.cc)
+    parsed.reply_to = addresses(parsed.reply_to)
+    parsed.in_reply_to, parsed.references = lines(parsed.in_reply_to), lines(parsed.references)
+    parsed.embedded_message_ids = lines(parsed.embedded_message_ids)
+    parsed.defects = lines(parsed.defects)
+    parsed.headers = {clean_line(name): lines(values) for name, values in parsed.headers.items()}
+    for attachment in parsed.attachments:
+        attachment.filename = clean_line(attachment.filename)
+        attachment.content_type = clean_line(attachment.content_type)
+        attachment.content_id = clean_line(attachment.content_id)
+    return parsed
 
 
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")

@@ -272,3 +272,47 @@ def test_a_worker_killed_between_parse_and_commit_and_fetching_again_makes_one_t
     counts = json.loads(fetched.stdout.strip().splitlines()[-1])
     assert counts == {"tickets": 1, "messages": 1, "inbound": 1}
     assert dovecot.unseen() == 0
+
+
+def test_one_bad_message_never_blocks_the_mailbox(cast, dovecot, live_mailbox, monkeypatch):
+    """Issue 24: an encoded NUL in a subject, or any other failure of one message, used to abort
+    the fetch before marking anything seen, so the mailbox stayed stuck behind that message."""
+    from kefu.intake import actions
+
+    nul_mail = Path(__file__).parent / "fixtures" / "nul_in_subject_name_body_and_filename.eml"
+    exploding = build_mail(message_id="<explodes@customer.example>", subject="boom")
+    unrecordable = build_mail(message_id="<unrecordable@customer.example>", subject="lost?")
+    dovecot.drop(nul_mail.read_bytes())
+    dovecot.drop(exploding)
+    dovecot.drop(unrecordable)
+    dovecot.drop(build_mail(message_id="<after@customer.example>", subject="after"))
+
+    real_ingest, real_record = actions.ingest_email, actions.record_failed_email
+
+    def ingest(raw, mailbox=None, **kwargs):
+        if b"<explodes@" in raw or b"<unrecordable@" in raw:
+            raise RuntimeError("a bug in one message's ingest")
+        return real_ingest(raw, mailbox, **kwargs)
+
+    def record(raw, mailbox, reason):
+        if b"<unrecordable@" in raw:
+            raise OSError("the database went away")
+        return real_record(raw, mailbox, reason)
+
+    monkeypatch.setattr(actions, "ingest_email", ingest)
+    monkeypatch.setattr(actions, "record_failed_email", record)
+    poll(live_mailbox)
+
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["ab", "after"]
+    failed = InboundEmail.objects.get(outcome=Outcome.FAILED)
+    assert failed.message_id == "<explodes@customer.example>"
+    assert "RuntimeError: a bug in one message's ingest" in failed.reason
+    assert failed.raw.read().replace(b"\r\n", b"\n") == exploding  # IMAP hands out CRLF
+    assert dovecot.unseen() == 1  # only the one that could not be recorded at all
+    live_mailbox.refresh_from_db()
+    assert live_mailbox.last_error == ""
+
+    monkeypatch.undo()
+    poll(live_mailbox)  # the next fetch takes the one left behind
+    assert dovecot.unseen() == 0
+    assert Ticket.objects.filter(subject="lost?").exists()

@@ -72,3 +72,9 @@ def test_highlighting_escapes_before_marking():
     long_text = "x " * 100 + "黑屏" + " y" * 100
     snippet = highlighter.snippet(long_text)
     assert snippet.startswith("…") and snippet.endswith("…") and "<mark>黑屏</mark>" in snippet
+
+
+def test_a_query_loses_its_control_characters_and_lone_surrogates():
+    """Issue 24: ``?q=`` with a NUL answered 500 on PostgreSQL."""
+    assert parse("prin\x00ter state:\x01open") == parse("printer state:open")
+    assert parse("黑\ud800屏").highlight == parse("黑\ufffd屏").highlight

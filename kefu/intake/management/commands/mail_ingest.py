@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from kefu.intake.actions import ingest_email
 from kefu.intake.models import Mailbox, Outcome
+from kefu.lib.text import clean_line
 
 
 class Command(BaseCommand):
@@ -25,8 +26,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, mailbox, **options):
         target = None
+        # Arguments that are not UTF-8 arrive as lone surrogates (surrogateescape).
+        mailbox = clean_line(mailbox).strip()
         if mailbox:
-            target = Mailbox.objects.filter(email_address__iexact=mailbox.strip()).first()
+            target = Mailbox.objects.filter(email_address__iexact=mailbox).first()
             if target is None:
                 raise CommandError(
                     _("No mailbox has the address %(address)s.") % {"address": mailbox}
