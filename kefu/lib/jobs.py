@@ -20,6 +20,14 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
+# Every declared job by dotted name (``tickets.tasks.send_reply_to_customer``), for the docs.
+_jobs: dict[str, Callable[..., Any]] = {}
+
+
+def dotted_name(function: Callable[..., Any]) -> str:
+    """``kefu.tickets.tasks.send_reply`` → ``tickets.tasks.send_reply``."""
+    return f"{function.__module__.removeprefix('kefu.')}.{function.__qualname__}"
+
 
 def backoff_seconds(attempt: int) -> int:
     return min(30 * 2 ** (attempt - 1), 3600)
@@ -60,10 +68,19 @@ def job(function: Callable[..., Any]):
     """Declare a retrying background job: ``@job def send_x(id): ...``; enqueue with ``.enqueue``."""
     from django_tasks import task
 
+    _jobs[dotted_name(function)] = function
     wrapped = retrying(function)
     task_object = task(wrapped)
     wrapped.task = task_object  # type: ignore[attr-defined]
     return task_object
+
+
+def registered_jobs() -> dict[str, Callable[..., Any]]:
+    """Every job of the installed apps (importing each app's ``tasks`` module), by name."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("tasks")
+    return dict(sorted(_jobs.items()))
 
 
 def reap_stale_jobs() -> int:
@@ -104,3 +121,11 @@ def run_pending_jobs(max_jobs: int = 100) -> int:
         worker.run_task(result)
         ran += 1
     return ran
+
+
+def jobs_table() -> str:
+    """The jobs section of docs/jobs.md."""
+    from kefu.lib.docs import markdown_table, summary
+
+    rows = [(f"`{name}`", summary(function)) for name, function in registered_jobs().items()]
+    return markdown_table(("job", "what it does"), rows)
