@@ -84,7 +84,7 @@ def registered_jobs() -> dict[str, Callable[..., Any]]:
 
 
 def reap_stale_jobs() -> int:
-    """Return RUNNING jobs whose worker has been silent too long to the queue."""
+    """Put RUNNING jobs whose worker has been silent too long back in the queue."""
     from django_tasks_db.models import DBTaskResult
 
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
