@@ -367,7 +367,7 @@ STORIES = (
         "API integration: order sync returns HTTP 500",
         "Since this morning our ERP's order sync gets HTTP 500 from your order API for about one request in ten. Request ids attached below: 7f3c9a, 81b2e0.",
         "customer",
-        "web",
+        "api",
         "high",
         "problem",
         tags=("api",),

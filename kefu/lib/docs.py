@@ -36,6 +36,11 @@ def registered_sections() -> list[Section]:
     return list(_sections.values())
 
 
+def is_test_code(module: str) -> bool:
+    """Jobs, tick functions and handlers a test declares are not part of Kefu's lists."""
+    return ".tests." in f".{module}." or module.rsplit(".", 1)[-1].startswith("test_")
+
+
 def summary(function: Callable) -> str:
     """The first sentence of ``function``'s docstring: its one-line description in the docs."""
     doc = (function.__doc__ or "").strip()

@@ -76,11 +76,18 @@ def job(function: Callable[..., Any]):
 
 
 def registered_jobs() -> dict[str, Callable[..., Any]]:
-    """Every job of the installed apps (importing each app's ``tasks`` module), by name."""
+    """Every job of the installed apps (importing each app's ``tasks`` module), by name; jobs
+    declared by tests are left out."""
     from django.utils.module_loading import autodiscover_modules
 
+    from kefu.lib.docs import is_test_code
+
     autodiscover_modules("tasks")
-    return dict(sorted(_jobs.items()))
+    return {
+        name: function
+        for name, function in sorted(_jobs.items())
+        if not is_test_code(function.__module__)
+    }
 
 
 def reap_stale_jobs() -> int:

@@ -41,11 +41,12 @@ def run_tick_once() -> dict[str, int]:
 
 def tick_table() -> str:
     """The tick section of docs/jobs.md, in the order the tick runs the functions."""
-    from kefu.lib.docs import markdown_table, summary
+    from kefu.lib.docs import is_test_code, markdown_table, summary
     from kefu.lib.jobs import dotted_name
 
     rows = [
         (f"`{name}`", f"`{dotted_name(function)}`", summary(function))
         for name, function in tick_functions().items()
+        if not is_test_code(function.__module__)
     ]
     return markdown_table(("name", "function", "what it does"), rows)

@@ -116,7 +116,7 @@ def registered_handlers() -> dict[str, list[str]]:
 def handlers_table() -> str:
     """The domain events section of docs/architecture.md: every event and its handlers in the
     order they run."""
-    from kefu.lib.docs import markdown_table
+    from kefu.lib.docs import is_test_code, markdown_table
 
     rows = [
         (
@@ -124,6 +124,7 @@ def handlers_table() -> str:
             ", ".join(
                 f"`{h.__module__.removeprefix('kefu.')}.{h.__qualname__}`"
                 for h in _handlers.get(event_type, [])
+                if not is_test_code(h.__module__)
             )
             or "—",
         )
