@@ -5,10 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
-PIP_COMPILE := $(BIN)/pip-compile --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+PIP_COMPILE := $(BIN)/pip-compile --generate-hashes --extra triage --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck pytest lock messages clean bench bench-search
+.PHONY: help run test lint typecheck audit pytest lock messages clean bench bench-search
 
 help: ## List the make targets
 	@echo "Usage: make <target>"
@@ -18,14 +18,16 @@ $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Kefu needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 
-# The stamp files make the install run again only when a lock file changed.
-$(VENV)/.installed-base: requirements/base.lock | $(BIN)/python
-	$(PIP) install --quiet -r requirements/base.lock
+# The stamp files make the install run again only when a lock file changed. The locks pin every
+# package with its hashes (the runtime and the kefu[triage] extra; dev.lock adds the tools), so
+# pip refuses anything else; Kefu itself is then installed editable, without its dependencies.
+$(VENV)/.installed-base: requirements/base.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet --require-hashes -r requirements/base.lock
 	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: requirements/base.lock requirements/dev.lock | $(BIN)/python
-	$(PIP) install --quiet -r requirements/base.lock -r requirements/dev.lock
+$(VENV)/.installed-dev: requirements/dev.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet --require-hashes -r requirements/dev.lock
 	$(PIP) install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed-base
 
@@ -35,7 +37,7 @@ run: $(VENV)/.installed-base ## Install, migrate and start Kefu with demo data (
 	$(BIN)/kefu migrate
 	$(BIN)/kefu run --demo
 
-test: lint typecheck pytest ## Install the dev tools, lint, type-check and run the whole test suite
+test: lint typecheck audit pytest ## Install the dev tools, lint, type-check, audit the locks and run the whole test suite
 
 lint: $(VENV)/.installed-dev ## ruff check and ruff format --check
 	$(BIN)/ruff check .
@@ -44,16 +46,20 @@ lint: $(VENV)/.installed-dev ## ruff check and ruff format --check
 typecheck: $(VENV)/.installed-dev ## mypy (configured in pyproject.toml)
 	$(BIN)/mypy kefu
 
+# Fails on a known vulnerability; only reports when the advisory database cannot be reached.
+audit: $(VENV)/.installed-dev ## pip-audit the lock files for known vulnerabilities (offline: reports, passes)
+	$(BIN)/python .ci/audit requirements/base.lock requirements/dev.lock
+
 # pytest exits 5 when it collected no test: that is a broken test run, not a pass.
 pytest: $(VENV)/.installed-dev ## Run the tests only (PYTEST_ARGS="-k name" to select)
 	@status=0; $(BIN)/pytest -n 2 $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: check the test paths" >&2; fi; \
 	exit $$status
 
-lock: | $(BIN)/python ## Recompile requirements/*.lock from the .in files (UPGRADE=1 to take new releases)
+lock: | $(BIN)/python ## Recompile requirements/*.lock with hashes from pyproject.toml and dev.in (UPGRADE=1 for new releases)
 	$(PIP) install --quiet pip-tools
-	cd requirements && ../$(PIP_COMPILE) --output-file=base.lock base.in
-	cd requirements && ../$(PIP_COMPILE) --output-file=dev.lock dev.in
+	$(PIP_COMPILE) --output-file=requirements/base.lock pyproject.toml
+	$(PIP_COMPILE) --output-file=requirements/dev.lock pyproject.toml requirements/dev.in
 
 messages: $(VENV)/.installed-base ## Update the zh_Hans / zh_Hant catalogues and compile them
 	$(BIN)/kefu manage makemessages -l zh_Hans -l zh_Hant --ignore=var --ignore=build --no-obsolete

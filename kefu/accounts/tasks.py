@@ -8,6 +8,7 @@ from kefu.lib.mail import make_message
 
 @job
 def send_account_email(user_id: int, template: str) -> str:
+    """E-mail a person their portal invitation or password-reset link."""
     from django.conf import settings
 
     from kefu.accounts.actions import password_link_path

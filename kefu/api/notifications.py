@@ -122,7 +122,7 @@ def preference_data(user: User) -> dict:
 def list_notifications(request: HttpRequest, filters: Query[NotificationFilters]):
     user = _staff(request)
     rows = Notification.objects.inbox(user).select_related(
-        "ticket__contact", "ticket__group", "actor"
+        "ticket__contact", "ticket__group", "actor", "event"
     )
     if filters.unread:
         rows = rows.unread()

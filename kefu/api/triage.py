@@ -65,6 +65,10 @@ class FieldStatusOut(Schema):
 
 class TriageStatusOut(Schema):
     enabled: bool
+    scikit_learn_installed: bool = Field(
+        description="The kefu[triage] extra is installed; without it nothing is trained or predicted."
+    )
+    notice: str = Field(description="Why triage is off when scikit-learn is missing, else empty.")
     min_examples_per_class: int
     next_training_at: datetime | None
     active_model: VersionOut | None
@@ -116,6 +120,8 @@ def status(request: HttpRequest):
     config = data["config"]
     return {
         "enabled": config.is_enabled,
+        "scikit_learn_installed": data["is_installed"],
+        "notice": data["not_installed_message"],
         "min_examples_per_class": config.min_examples_per_class,
         "next_training_at": config.next_training_at,
         "active_model": version_data(data["active"]),

@@ -61,7 +61,7 @@ def _send(mail_id: int) -> str:
 
 @job
 def deliver_webhook(delivery_id: int) -> str:
-    """One delivery attempt; raises (and is retried with backoff) while worth retrying."""
+    """Deliver one outgoing webhook call; raises (and is retried with backoff) while worth it."""
     from kefu.automation.actions.webhooks import attempt_delivery
 
     return attempt_delivery(delivery_id)

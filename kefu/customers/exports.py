@@ -153,8 +153,21 @@ def export_response(
 
 
 def ticket_columns() -> list[ExportColumn]:
+    """The ticket export's columns; the custom fields come last, one ``custom_fields.<key>``
+    column each. The queryset needs ``category`` selected and ``prefetch_values()``."""
+    from kefu.tickets.custom_fields import read_values
+    from kefu.tickets.models import CustomField, category_tree
+
+    category_paths = {
+        category.pk: path for category, _depth, path in category_tree(active_only=False)
+    }
+    custom_fields = list(CustomField.objects.order_by("position", "label", "pk"))
+
     def tags(ticket: Any) -> str:
         return ", ".join(sorted(tag.name for tag in ticket.tags.all()))
+
+    def custom_value(key: str) -> Callable[[Any], Any]:
+        return lambda ticket: _custom_cell(read_values(ticket).get(key))
 
     return [
         ExportColumn("number", lambda t: t.number),
@@ -162,6 +175,8 @@ def ticket_columns() -> list[ExportColumn]:
         ExportColumn("state", lambda t: t.state),
         ExportColumn("priority", lambda t: t.priority),
         ExportColumn("type", lambda t: t.type.key),
+        ExportColumn("category", lambda t: category_paths.get(t.category_id, "")),
+        ExportColumn("complexity", lambda t: t.complexity),
         ExportColumn("channel", lambda t: t.channel),
         ExportColumn("customer", lambda t: t.contact.name),
         ExportColumn("customer_identifier", lambda t: t.contact.identifier),
@@ -175,7 +190,26 @@ def ticket_columns() -> list[ExportColumn]:
         ExportColumn("first_response_at", lambda t: t.first_response_at),
         ExportColumn("resolved_at", lambda t: t.resolved_at),
         ExportColumn("closed_at", lambda t: t.closed_at),
+        *(
+            ExportColumn(f"custom_fields.{field.key}", custom_value(field.key))
+            for field in custom_fields
+        ),
     ]
+
+
+def _custom_cell(value: Any) -> Any:
+    """A custom field value as a cell: options joined, a checkbox as yes/no, numbers as numbers."""
+    from kefu.tickets.custom_fields import json_value
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, date):
+        return value
+    return json_value(value)
 
 
 def tickets_matching(user, tickets: QuerySet, parsed) -> QuerySet:

@@ -164,7 +164,13 @@ CUSTOMERS = (
         "zhoujie", "周杰 Zhou Jie", "zhoujie@mail.example", language="zh-hans", has_login=True
     ),
     Customer("sarah", "Sarah Miller", "sarah.miller@mail.example", language="en"),
-    Customer("xiaolin", "小林 Xiao Lin", wechat_id="xiaolin_88", language="zh-hans"),
+    Customer(
+        "xiaolin",
+        "小林 Xiao Lin",
+        phone="139 8765 4321",
+        wechat_id="xiaolin_88",
+        language="zh-hans",
+    ),
 )
 
 # Steps of a ticket's history, applied in order:
@@ -361,7 +367,7 @@ STORIES = (
         "API integration: order sync returns HTTP 500",
         "Since this morning our ERP's order sync gets HTTP 500 from your order API for about one request in ten. Request ids attached below: 7f3c9a, 81b2e0.",
         "customer",
-        "web",
+        "api",
         "high",
         "problem",
         tags=("api",),
@@ -385,7 +391,7 @@ STORIES = (
         "请问保修期是多久？",
         "你好，我在你们天猫店买的电饭煲，保修期是一年还是两年？",
         "wang",
-        "wechat",
+        "phone",
         "low",
         "question",
         steps=(
@@ -575,7 +581,7 @@ STORIES = (
         "Engineer was very professional — thank you",
         "上周来修热水器的师傅非常专业，还帮我们检查了燃气管道，特别感谢！",
         "zhao",
-        "wechat",
+        "phone",
         "low",
         "question",
         group="quality",

@@ -20,6 +20,14 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
+# Every declared job by dotted name (``tickets.tasks.send_reply_to_customer``), for the docs.
+_jobs: dict[str, Callable[..., Any]] = {}
+
+
+def dotted_name(function: Callable[..., Any]) -> str:
+    """``kefu.tickets.tasks.send_reply`` → ``tickets.tasks.send_reply``."""
+    return f"{function.__module__.removeprefix('kefu.')}.{function.__qualname__}"
+
 
 def backoff_seconds(attempt: int) -> int:
     return min(30 * 2 ** (attempt - 1), 3600)
@@ -60,14 +68,30 @@ def job(function: Callable[..., Any]):
     """Declare a retrying background job: ``@job def send_x(id): ...``; enqueue with ``.enqueue``."""
     from django_tasks import task
 
+    _jobs[dotted_name(function)] = function
     wrapped = retrying(function)
     task_object = task(wrapped)
     wrapped.task = task_object  # type: ignore[attr-defined]
     return task_object
 
 
+def registered_jobs() -> dict[str, Callable[..., Any]]:
+    """Every job of the installed apps (importing each app's ``tasks`` module), by name; jobs
+    declared by tests are left out."""
+    from django.utils.module_loading import autodiscover_modules
+
+    from kefu.lib.docs import is_test_code
+
+    autodiscover_modules("tasks")
+    return {
+        name: function
+        for name, function in sorted(_jobs.items())
+        if not is_test_code(function.__module__)
+    }
+
+
 def reap_stale_jobs() -> int:
-    """Return RUNNING jobs whose worker has been silent too long to the queue."""
+    """Put RUNNING jobs whose worker has been silent too long back in the queue."""
     from django_tasks_db.models import DBTaskResult
 
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
@@ -104,3 +128,11 @@ def run_pending_jobs(max_jobs: int = 100) -> int:
         worker.run_task(result)
         ran += 1
     return ran
+
+
+def jobs_table() -> str:
+    """The jobs section of docs/jobs.md."""
+    from kefu.lib.docs import markdown_table, summary
+
+    rows = [(f"`{name}`", summary(function)) for name, function in registered_jobs().items()]
+    return markdown_table(("job", "what it does"), rows)

@@ -23,6 +23,11 @@ def registered_ticks() -> list[str]:
     return list(_tick_functions)
 
 
+def tick_functions() -> dict[str, Callable[[], int]]:
+    """Each registered name with its function, in the order the tick runs them."""
+    return dict(_tick_functions)
+
+
 def run_tick_once() -> dict[str, int]:
     results: dict[str, int] = {}
     for name, function in _tick_functions.items():
@@ -32,3 +37,16 @@ def run_tick_once() -> dict[str, int]:
             logger.exception("tick function %s failed", name)
             results[name] = -1
     return results
+
+
+def tick_table() -> str:
+    """The tick section of docs/jobs.md, in the order the tick runs the functions."""
+    from kefu.lib.docs import is_test_code, markdown_table, summary
+    from kefu.lib.jobs import dotted_name
+
+    rows = [
+        (f"`{name}`", f"`{dotted_name(function)}`", summary(function))
+        for name, function in tick_functions().items()
+        if not is_test_code(function.__module__)
+    ]
+    return markdown_table(("name", "function", "what it does"), rows)

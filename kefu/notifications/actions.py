@@ -30,7 +30,7 @@ from kefu.notifications.models import (
 )
 from kefu.realtime.publish import publish as publish_realtime
 from kefu.realtime.publish import user_group_name
-from kefu.tickets.models import Message, State, Ticket
+from kefu.tickets.models import Message, State, Ticket, TicketEvent
 
 # Tickets in these states wait for an agent; the others wait for the customer or are done.
 WAITING_STATES = (State.NEW, State.OPEN)
@@ -94,6 +94,7 @@ def notify(
     *,
     actor: User | None = None,
     message: Message | None = None,
+    event: TicketEvent | None = None,
 ) -> list[Notification]:
     """Tell each recipient who can see ``ticket`` about it, as they chose; never the actor.
 
@@ -116,6 +117,7 @@ def notify(
             ticket=ticket,
             actor=actor,
             message=message,
+            event=event,
             is_in_app=in_app,
             is_by_email=email,
         )

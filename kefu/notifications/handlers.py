@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import cast
 
 from kefu.accounts.access import assignable_agents
+from kefu.accounts.models import Group
 from kefu.notifications import actions
 from kefu.notifications.mentions import mentioned_users
 from kefu.notifications.models import Kind
 from kefu.tickets import events
-from kefu.tickets.models import EventType, Message, Ticket, TicketEvent
+from kefu.tickets.models import Message, Ticket, TicketEvent
 
 
 def _ticket(event: events.TicketEvent) -> Ticket:
@@ -25,32 +26,11 @@ def on_ticket_created(event: events.TicketCreated) -> None:
         actions.start_waiting(ticket)
 
 
-def _escalation_actor(ticket: Ticket, changes: dict) -> tuple[bool, object]:
-    """Whether this group change is an escalation, and who escalated.
-
-    The SLA engine and ``escalate_ticket`` write an ``escalated`` timeline row and then move the
-    ticket with ``update_ticket``, which records one ``changed`` row per field before publishing
-    this event: so the row just before those is the escalation, if any.
-    """
-    recent = list(
-        TicketEvent.objects.filter(ticket=ticket)
-        .order_by("-id")
-        .select_related("actor")[: len(changes) + 1]
-    )
-    if len(recent) <= len(changes) or recent[len(changes)].type != EventType.ESCALATED:
-        return False, None
-    return True, recent[len(changes)].actor
-
-
 def on_ticket_changed(event: events.TicketChanged) -> None:
     ticket = _ticket(event)
     changes = event.changes
     if "group" in changes:
         actions.regroup_waiting(ticket)
-        escalated, escalated_by = _escalation_actor(ticket, changes)
-        if escalated:
-            members = assignable_agents(ticket.group).values_list("pk", flat=True)
-            actions.notify(Kind.ESCALATED, ticket, members, actor=escalated_by or event.actor)  # type: ignore[arg-type]
     if "assignee" in changes:
         new_assignee = changes["assignee"][1]
         if new_assignee is not None:
@@ -84,7 +64,47 @@ def on_message_added(event: events.MessageAdded) -> None:
         actions.stop_waiting(ticket)  # a person answered the customer
 
 
+def on_sla_warning(event: events.SlaWarning) -> None:
+    actions.notify(
+        Kind.SLA_WARNING,
+        _ticket(event),
+        event.recipient_ids,
+        actor=event.actor,
+        event=cast(TicketEvent, event.timeline_event),
+    )
+
+
+def on_sla_breached(event: events.SlaBreached) -> None:
+    actions.notify(
+        Kind.SLA_BREACHED,
+        _ticket(event),
+        event.recipient_ids,
+        actor=event.actor,
+        event=cast(TicketEvent, event.timeline_event),
+    )
+
+
+def on_ticket_escalated(event: events.TicketEscalated) -> None:
+    """The people the escalation names and, when it moved the ticket, the new group's agents:
+    one notification each."""
+    recipients = set(event.recipient_ids)
+    if event.to_group is not None:
+        recipients.update(
+            assignable_agents(cast(Group, event.to_group)).values_list("pk", flat=True)
+        )
+    actions.notify(
+        Kind.ESCALATED,
+        _ticket(event),
+        recipients,
+        actor=event.actor,
+        event=cast(TicketEvent, event.timeline_event),
+    )
+
+
 def register() -> None:
     events.register(events.TicketCreated, on_ticket_created)
     events.register(events.TicketChanged, on_ticket_changed)
     events.register(events.MessageAdded, on_message_added)
+    events.register(events.SlaWarning, on_sla_warning)
+    events.register(events.SlaBreached, on_sla_breached)
+    events.register(events.TicketEscalated, on_ticket_escalated)

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Group
-from kefu.tickets.models import Message, Ticket
+from kefu.tickets.models import Message, Ticket, TicketEvent
 
 
 class Kind(models.TextChoices):
@@ -21,7 +21,9 @@ class Kind(models.TextChoices):
     CUSTOMER_REPLIED = "customer_replied", _("The customer replied on my ticket")
     MENTIONED = "mentioned", _("Someone mentions me in an internal note")
     GROUP_WAITING = "group_waiting", _("A ticket in my group waits for an answer")
-    ESCALATED = "escalated", _("A ticket is escalated to my group")
+    ESCALATED = "escalated", _("A ticket is escalated to my group, or its escalation names me")
+    SLA_WARNING = "sla_warning", _("A ticket of mine or my group is close to missing its SLA")
+    SLA_BREACHED = "sla_breached", _("A ticket of mine or my group missed its SLA")
 
 
 # In the app everything is on; by e-mail what concerns the person directly. "Waiting" mails
@@ -33,6 +35,8 @@ DEFAULT_EMAIL = {
     Kind.MENTIONED: True,
     Kind.GROUP_WAITING: False,
     Kind.ESCALATED: True,
+    Kind.SLA_WARNING: True,
+    Kind.SLA_BREACHED: True,
 }
 
 
@@ -58,6 +62,11 @@ class Notification(models.Model):
     )
     message = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The timeline row told about (an SLA warning or breach, an escalation): its reason is
+    # the notification's detail.
+    event = models.ForeignKey(
+        TicketEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     is_in_app = models.BooleanField(default=True)
     is_by_email = models.BooleanField(default=False)

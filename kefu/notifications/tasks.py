@@ -22,7 +22,9 @@ def send_notification_email(notification_id: int) -> str:
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
-            .select_related("recipient", "ticket__contact", "ticket__group", "actor", "message")
+            .select_related(
+                "recipient", "ticket__contact", "ticket__group", "actor", "message", "event"
+            )
             .filter(pk=notification_id)
             .first()
         )

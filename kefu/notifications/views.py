@@ -36,7 +36,7 @@ MENU_SIZE = 8
 
 def _inbox(user):
     return Notification.objects.inbox(user).select_related(
-        "ticket__contact", "ticket__group", "actor"
+        "ticket__contact", "ticket__group", "actor", "event"
     )
 
 

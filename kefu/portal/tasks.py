@@ -8,7 +8,8 @@ from kefu.lib.mail import make_message
 
 @job
 def send_signup_email(email: str, name: str, kind: str, language: str = "") -> str:
-    """``verify``: the link that creates the account; ``exists``: the address has one already.
+    """E-mail a sign-up's confirmation link (``verify``) or say the address has an account
+    (``exists``).
 
     The link is signed when the mail is built, so its validity starts at sending; sending it
     again on a retry is harmless (any unexpired link works, once).

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import models
@@ -53,6 +54,42 @@ class TicketMerged(TicketEvent):
     merged: models.Model
 
 
+@dataclass(frozen=True)
+class SlaWarning(TicketEvent):
+    """An SLA ``target`` of the ticket has used the policy's warning share of its time.
+
+    ``timeline_event`` is the ``sla_warning`` row just written; ``recipient_ids`` are the people
+    the SLA engine names (the assignee, else the group's supervisors)."""
+
+    target: str
+    due_at: datetime
+    timeline_event: models.Model
+    recipient_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class SlaBreached(TicketEvent):
+    """An SLA ``target`` of the ticket passed its due time unmet (same fields as a warning)."""
+
+    target: str
+    due_at: datetime
+    timeline_event: models.Model
+    recipient_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class TicketEscalated(TicketEvent):
+    """The ticket reached escalation ``level`` (an SLA escalation level, an acknowledgement lapse
+    or a person escalating it). ``recipient_ids``: the people the escalation names (assignee,
+    supervisors, named users); ``to_group``: the group it was moved to, if it moved, whose agents
+    hear of it too. ``timeline_event`` is the ``escalated`` row."""
+
+    level: int
+    timeline_event: models.Model
+    recipient_ids: frozenset[int]
+    to_group: models.Model | None
+
+
 E = TypeVar("E", bound=TicketEvent)
 Handler = Callable[[Any], None]
 
@@ -74,3 +111,23 @@ def registered_handlers() -> dict[str, list[str]]:
         event_type.__name__: [f"{h.__module__}.{h.__qualname__}" for h in handlers]
         for event_type, handlers in _handlers.items()
     }
+
+
+def handlers_table() -> str:
+    """The domain events section of docs/architecture.md: every event and its handlers in the
+    order they run."""
+    from kefu.lib.docs import is_test_code, markdown_table
+
+    rows = [
+        (
+            f"`{event_type.__name__}`",
+            ", ".join(
+                f"`{h.__module__.removeprefix('kefu.')}.{h.__qualname__}`"
+                for h in _handlers.get(event_type, [])
+                if not is_test_code(h.__module__)
+            )
+            or "—",
+        )
+        for event_type in TicketEvent.__subclasses__()
+    ]
+    return markdown_table(("event", "handlers, in the order they run"), rows)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.lib import config_cache
+from kefu.lib.errors import BusinessRuleError
 from kefu.tickets.actions import default_group, update_ticket
 from kefu.tickets.models import DONE_STATES, EventType, Priority, Ticket, TicketEvent
 from kefu.triage.labels import current_label, display_names, resolve
@@ -31,6 +32,7 @@ from kefu.triage.models import (
     TriageConfig,
     VersionStatus,
 )
+from kefu.triage.status import not_installed_message, scikit_learn_installed
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,11 @@ CONFIG_FIELDS = (
 def _require_admin(actor: User | None) -> None:
     if actor is not None and not (actor.is_active and actor.is_admin):
         raise PermissionDenied(_("Only administrators change triage settings."))
+
+
+def _require_scikit_learn() -> None:
+    if not scikit_learn_installed():
+        raise BusinessRuleError(not_installed_message())
 
 
 def model_path(version: int):
@@ -92,6 +99,7 @@ def save_config(actor: User | None, **changes: Any) -> TriageConfig:
 def request_training(actor: User | None) -> ModelVersion:
     """Queue a training run for the worker; a run already queued or training is returned."""
     _require_admin(actor)
+    _require_scikit_learn()
     # The settings row serialises concurrent requests ("Train now" clicked twice).
     TriageConfig.load()
     TriageConfig.objects.select_for_update().get(pk=1)
@@ -115,6 +123,7 @@ def _new_version(actor: User | None) -> ModelVersion:
 def train_now(actor: User | None, progress=None) -> ModelVersion:
     """Train in this process (``kefu triage train``, the demo); returns the finished version."""
     _require_admin(actor)
+    _require_scikit_learn()
     with transaction.atomic():
         TriageConfig.load()
         TriageConfig.objects.select_for_update().get(pk=1)
@@ -194,7 +203,7 @@ def enqueue_due_training() -> int:
     claimed = TriageConfig.objects.filter(
         pk=config.pk, next_training_at=config.next_training_at, next_training_at__lte=now
     ).update(next_training_at=following)
-    if not claimed or not config.is_enabled:
+    if not claimed or not config.is_enabled or not scikit_learn_installed():
         return 0
     last = config.active_version
     if last is not None and last.trained_at is not None:
@@ -216,6 +225,8 @@ def predict_and_apply(ticket_id: int) -> str:
     version = config.active_version
     if not config.is_enabled or version is None or not version.file_path:
         return "no active model"
+    if not scikit_learn_installed():
+        return "scikit-learn is not installed"
     if TicketPrediction.objects.filter(ticket_id=ticket_id).exists():
         return "already predicted"
     ticket = Ticket.objects.filter(pk=ticket_id).first()

@@ -194,6 +194,23 @@ def _train_chunk(
     return Chunk(matrix=matrix, labels=labels, weights=weights)
 
 
+@dataclass
+class FirstPass:
+    """What one read of the history gathers: class counts, document frequencies, the held-out
+    slices, a naming sample, and the training chunks that fit the memory budget."""
+
+    class_counts: dict[str, Counter[str]]
+    document_frequency: np.ndarray
+    test: Slice
+    calibration: Slice
+    held_out: set[int]
+    cache: list[Chunk]
+    cached_upto: int
+    fits_in_memory: bool
+    train_count: int
+    sample: list[str]
+
+
 def train(
     *,
     min_examples_per_class: int,
@@ -204,7 +221,9 @@ def train(
     """Train on the resolved and closed tickets; returns the model and its metrics.
 
     Streams the tickets twice at most per epoch (see the module docstring); memory is bounded by
-    ``CHUNK_SIZE``, ``CACHE_NNZ`` and the caps of the held-out slices.
+    ``CHUNK_SIZE``, ``CACHE_NNZ`` and the caps of the held-out slices. The passes: read the
+    history (``_read_history``), choose the learnable fields (``_plan_fields``), fit them in
+    memory or over streamed epochs, then calibrate and evaluate each (``_finish_fields``).
     """
     started = time.monotonic()
     say = progress or (lambda message: None)
@@ -215,22 +234,77 @@ def train(
     ).first() or 0
     total = Ticket.objects.filter(state__in=DONE_STATES, pk__lte=upto_pk).count()
     stride = max(1, math.ceil(total * 0.2 / TEST_CAP), math.ceil(total * 0.1 / CALIBRATION_CAP))
-    cycle = 10 * stride
     say(f"{total} resolved or closed tickets")
 
-    # Pass 1: class counts, document frequencies, the held-out slices, the in-memory cache.
+    history = _read_history(upto_pk, 10 * stride, hasher, overridden, seed)
+    train_count = history.train_count
+    say(
+        f"read {train_count} training, {len(history.test)} test, "
+        f"{len(history.calibration)} calibration tickets"
+    )
+    idf = np.log((1.0 + train_count) / (1.0 + history.document_frequency)) + 1.0
+    tfidf = make_tfidf(idf)
+
+    plans = _plan_fields(history.class_counts, min_examples_per_class)
+    trained = [name for name in FIELDS if plans[name]["trained"]]
+    models = {
+        name: SGDClassifier(
+            loss="log_loss",
+            alpha=min(1e-4, max(1e-6, 1.0 / max(train_count, 1))),
+            random_state=seed,
+        )
+        for name in trained
+    }
+    if trained and history.fits_in_memory:
+        _fit_in_memory(history.cache, tfidf, plans, trained, models)
+        say("trained in memory")
+    elif trained:
+
+        def training_chunks() -> Iterator[Chunk]:
+            yield from history.cache
+            for rows in _chunked(_rows(history.cached_upto, upto_pk)):
+                kept = [row for row in rows if row[0] not in history.held_out]
+                if kept:
+                    yield _train_chunk(kept, hasher, overridden)
+
+        _fit_streamed(training_chunks, tfidf, plans, trained, models, train_count, seed, say)
+
+    fields_model, metrics, top_indices = _finish_fields(
+        plans, models, history, tfidf, idf, min_examples_per_class
+    )
+    _name_top_features(top_indices, history.sample, metrics, fields_model)
+    seconds = time.monotonic() - started
+    model = {"format": FORMAT, "n_features": N_FEATURES, "idf": idf.astype(np.float32)}
+    model["fields"] = fields_model
+    return TrainingResult(model=model, metrics=metrics, ticket_count=total, seconds=seconds)
+
+
+def _read_history(
+    upto_pk: int,
+    cycle: int,
+    hasher: HashingVectorizer,
+    overridden: set[tuple[int, str]],
+    seed: int,
+) -> FirstPass:
+    """Pass 1: class counts, document frequencies, the held-out slices (by position within each
+    group, see the module docstring), a reservoir sample for naming features, and the training
+    chunks kept in memory while they fit ``CACHE_NNZ``."""
     per_group: Counter[str | None] = Counter()
-    class_counts: dict[str, Counter[str]] = {name: Counter() for name in FIELDS}
-    document_frequency = np.zeros(N_FEATURES, dtype=np.int64)
-    test, calibration = Slice(), Slice()
-    held_out: set[int] = set()
-    cache: list[Chunk] = []
+    history = FirstPass(
+        class_counts={name: Counter() for name in FIELDS},
+        document_frequency=np.zeros(N_FEATURES, dtype=np.int64),
+        test=Slice(),
+        calibration=Slice(),
+        held_out=set(),
+        cache=[],
+        cached_upto=0,
+        fits_in_memory=True,
+        train_count=0,
+        sample=[],
+    )
+    test, calibration, sample = history.test, history.calibration, history.sample
     cached_nnz = 0
-    cached_upto = 0
-    caching = True
-    train_count = 0
     rng = random.Random(seed)  # noqa: S311 - sampling, not security
-    sample: list[str] = []
     seen = 0
     for rows in _chunked(_rows(0, upto_pk)):
         train_rows: list[Row] = []
@@ -240,12 +314,12 @@ def train(
             row_labels = _labels_of(row)
             for name, label in row_labels.items():
                 if label is not None:
-                    class_counts[name][label] += 1
+                    history.class_counts[name][label] += 1
             position = per_group[row_labels["group"]] % cycle
             per_group[row_labels["group"]] += 1
             target = test if position in (2, 7) else calibration if position == 4 else None
             if target is not None:
-                held_out.add(row[0])
+                history.held_out.add(row[0])
                 (test_rows if target is test else calibration_rows).append(row)
                 for name, label in row_labels.items():
                     target.labels[name].append(label)
@@ -266,20 +340,21 @@ def train(
         if not train_rows:
             continue
         chunk = _train_chunk(train_rows, hasher, overridden)
-        train_count += len(train_rows)
-        document_frequency += np.bincount(chunk.matrix.indices, minlength=N_FEATURES)
-        if caching and cached_nnz + chunk.matrix.nnz <= CACHE_NNZ:
-            cache.append(chunk)
+        history.train_count += len(train_rows)
+        history.document_frequency += np.bincount(chunk.matrix.indices, minlength=N_FEATURES)
+        if history.fits_in_memory and cached_nnz + chunk.matrix.nnz <= CACHE_NNZ:
+            history.cache.append(chunk)
             cached_nnz += chunk.matrix.nnz
-            cached_upto = rows[-1][0]
+            history.cached_upto = rows[-1][0]
         else:
-            caching = False
-    say(f"read {train_count} training, {len(test)} test, {len(calibration)} calibration tickets")
+            history.fits_in_memory = False
+    return history
 
-    idf = np.log((1.0 + train_count) / (1.0 + document_frequency)) + 1.0
-    tfidf = make_tfidf(idf)
 
-    # Which fields can be learned: two or more values with enough examples each.
+def _plan_fields(
+    class_counts: dict[str, Counter[str]], min_examples_per_class: int
+) -> dict[str, dict[str, Any]]:
+    """Which fields can be learned: two or more values with enough examples each."""
     plans: dict[str, dict[str, Any]] = {}
     for name in FIELDS:
         counts = class_counts[name]
@@ -294,55 +369,57 @@ def train(
         elif len(eligible) < 2:
             plan["reason"] = "too_few_classes"
         plans[name] = plan
+    return plans
 
-    trained = [name for name in FIELDS if plans[name]["trained"]]
-    models = {
-        name: SGDClassifier(
-            loss="log_loss",
-            alpha=min(1e-4, max(1e-6, 1.0 / max(train_count, 1))),
-            random_state=seed,
-        )
-        for name in trained
-    }
+
+def _fit_in_memory(
+    cache: list[Chunk],
+    tfidf: TfidfTransformer,
+    plans: dict[str, dict[str, Any]],
+    trained: list[str],
+    models: dict[str, SGDClassifier],
+) -> None:
+    """Everything fits the memory budget: one ``fit`` per field (the epochs run in compiled
+    code, with early stopping) instead of a Python loop of ``partial_fit`` calls. A field whose
+    examples of all but one value were held out (a tiny history) leaves ``trained``."""
+    stacked = sp.vstack([chunk.matrix for chunk in cache]).tocsr()
+    all_labels_of = {name: np.concatenate([c.labels[name] for c in cache]) for name in FIELDS}
+    weights_of = {name: np.concatenate([c.weights[name] for c in cache]) for name in FIELDS}
+    cache.clear()  # the stacked copy replaces the chunks
+    matrix = tfidf.transform(stacked, copy=False)
+    del stacked
+    for name in list(trained):
+        all_labels = all_labels_of[name]
+        weights = weights_of[name]
+        mask = np.isin(all_labels, plans[name]["eligible"])
+        if len(set(all_labels[mask])) < 2:
+            plans[name].update(trained=False, reason="too_few_classes")
+            trained.remove(name)
+            continue
+        models[name].set_params(max_iter=50, tol=1e-4)
+        with warnings.catch_warnings():
+            # Not converging within 50 epochs on a tiny history is expected and harmless.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            models[name].fit(
+                matrix[mask], all_labels[mask].astype(str), sample_weight=weights[mask]
+            )
+
+
+def _fit_streamed(
+    training_chunks: Callable[[], Iterator[Chunk]],
+    tfidf: TfidfTransformer,
+    plans: dict[str, dict[str, Any]],
+    trained: list[str],
+    models: dict[str, SGDClassifier],
+    train_count: int,
+    seed: int,
+    say: Callable[[str], None],
+) -> None:
+    """Too much for memory: epochs of ``partial_fit`` over the cached chunks and the rest
+    streamed from the database again, each chunk shuffled."""
     epochs = min(20, max(3, math.ceil(300_000 / max(train_count, 1))))
     shuffle = np.random.default_rng(seed)
-
-    def training_chunks() -> Iterator[Chunk]:
-        yield from cache
-        if caching:
-            return
-        for rows in _chunked(_rows(cached_upto, upto_pk)):
-            kept = [row for row in rows if row[0] not in held_out]
-            if kept:
-                yield _train_chunk(kept, hasher, overridden)
-
-    if trained and caching:
-        # Everything fits the memory budget: one ``fit`` per field (the epochs run in compiled
-        # code, with early stopping) instead of a Python loop of ``partial_fit`` calls.
-        stacked = sp.vstack([chunk.matrix for chunk in cache]).tocsr()
-        all_labels_of = {name: np.concatenate([c.labels[name] for c in cache]) for name in FIELDS}
-        weights_of = {name: np.concatenate([c.weights[name] for c in cache]) for name in FIELDS}
-        cache.clear()  # the stacked copy replaces the chunks
-        matrix = tfidf.transform(stacked, copy=False)
-        del stacked
-        for name in list(trained):
-            all_labels = all_labels_of[name]
-            weights = weights_of[name]
-            mask = np.isin(all_labels, plans[name]["eligible"])
-            if len(set(all_labels[mask])) < 2:
-                # The examples of all but one value were held out (a tiny history).
-                plans[name].update(trained=False, reason="too_few_classes")
-                trained.remove(name)
-                continue
-            models[name].set_params(max_iter=50, tol=1e-4)
-            with warnings.catch_warnings():
-                # Not converging within 50 epochs on a tiny history is expected and harmless.
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                models[name].fit(
-                    matrix[mask], all_labels[mask].astype(str), sample_weight=weights[mask]
-                )
-        say("trained in memory")
-    for epoch in range(epochs if trained and not caching else 0):
+    for epoch in range(epochs):
         for chunk in training_chunks():
             order = shuffle.permutation(chunk.matrix.shape[0])
             features = tfidf.transform(chunk.matrix[order])
@@ -360,6 +437,18 @@ def train(
                 )
         say(f"epoch {epoch + 1}/{epochs} done")
 
+
+def _finish_fields(
+    plans: dict[str, dict[str, Any]],
+    models: dict[str, SGDClassifier],
+    history: FirstPass,
+    tfidf: TfidfTransformer,
+    idf: np.ndarray,
+    min_examples_per_class: int,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, np.ndarray]]]:
+    """Per field: its metrics; for a trained one the stored arrays, the temperature fitted on
+    the calibration slice, the accuracy on the test slice and its strongest columns."""
+    test, calibration = history.test, history.calibration
     test_features = _weighted(tfidf, test.matrix())
     calibration_features = _weighted(tfidf, calibration.matrix())
     fields_model: dict[str, Any] = {}
@@ -414,11 +503,7 @@ def train(
             label: _top_columns(weights[i], TOP_FEATURES_PER_CLASS * 4)
             for i, label in enumerate(classes)
         }
-    _name_top_features(top_indices, sample, metrics, fields_model)
-    seconds = time.monotonic() - started
-    model = {"format": FORMAT, "n_features": N_FEATURES, "idf": idf.astype(np.float32)}
-    model["fields"] = fields_model
-    return TrainingResult(model=model, metrics=metrics, ticket_count=total, seconds=seconds)
+    return fields_model, metrics, top_indices
 
 
 def _weighted(tfidf: TfidfTransformer, counts):

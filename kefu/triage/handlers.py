@@ -10,6 +10,7 @@ from __future__ import annotations
 from kefu.lib import config_cache
 from kefu.tickets import events
 from kefu.triage.models import FIELDS, TriageConfig
+from kefu.triage.status import scikit_learn_installed
 
 
 def predict_new_ticket(event: events.TicketCreated) -> None:
@@ -18,6 +19,8 @@ def predict_new_ticket(event: events.TicketCreated) -> None:
         lambda: TriageConfig.objects.filter(pk=1).values("is_enabled", "active_version_id").first(),
     )
     if config is None or not config["is_enabled"] or config["active_version_id"] is None:
+        return
+    if not scikit_learn_installed():
         return
     from kefu.triage.tasks import predict_ticket
 

@@ -4,6 +4,8 @@ threshold and how often agents overrode what the model set. Read-only; no scikit
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from typing import Any
 
 from django.db.models import Count, Q
@@ -20,6 +22,20 @@ from kefu.triage.models import (
     TriageConfig,
     VersionStatus,
 )
+
+
+@functools.cache
+def scikit_learn_installed() -> bool:
+    """Whether the ``kefu[triage]`` extra is installed, found without importing scikit-learn
+    (web processes never load it)."""
+    return importlib.util.find_spec("sklearn") is not None
+
+
+def not_installed_message() -> str:
+    return _(
+        "scikit-learn is not installed, so learned triage is off: new tickets are left to rules "
+        "and defaults. Install it with: pip install 'kefu[triage]'"
+    )
 
 
 def override_counts() -> dict[str, dict[str, Any]]:
@@ -110,6 +126,8 @@ def triage_status() -> dict[str, Any]:
     metrics = active.metrics if active is not None else {}
     return {
         "config": config,
+        "is_installed": scikit_learn_installed(),
+        "not_installed_message": "" if scikit_learn_installed() else not_installed_message(),
         "active": active,
         "pending": pending,
         "last_failed": ModelVersion.objects.filter(status=VersionStatus.FAILED)

@@ -42,7 +42,11 @@ def overview(request):
 @require_POST
 def train(request):
     require_triage_admin(request.user)
-    version = actions.request_training(request.user)
+    try:
+        version = actions.request_training(request.user)
+    except BusinessRuleError as error:
+        messages.error(request, str(error))
+        return redirect("triage:overview")
     messages.success(
         request,
         _("Training of model v%(version)s is queued; this page shows the result when it is done.")

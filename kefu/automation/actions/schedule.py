@@ -100,7 +100,7 @@ def reschedule_rule(rule: TimeRule) -> int:
 
 
 def process_due_time_rules(now: datetime | None = None, limit: int = TICK_BATCH) -> int:
-    """The tick function: claim due rows (conditional UPDATE on ``due_at``) and run them."""
+    """Run the time rules due on tickets (rows claimed with a conditional UPDATE on ``due_at``)."""
     now = now or timezone.now()
     due = list(
         TimeRuleSchedule.objects.filter(due_at__lte=now)

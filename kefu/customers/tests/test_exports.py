@@ -128,6 +128,44 @@ def test_the_ticket_export_has_the_lists_filters_and_every_page(client, cast, ma
     assert rows[0]["customer_identifier"] == "alice@acme.example"
 
 
+def test_the_ticket_export_has_category_complexity_and_custom_fields(client, cast, make_ticket):
+    from kefu.tickets.categories import save_category
+    from kefu.tickets.custom_fields import save_custom_field
+
+    hardware = save_category(cast.admin, name="Hardware 硬件")
+    display = save_category(cast.admin, name="Display", parent=hardware)
+    save_custom_field(cast.admin, key="order_number", label="Order", kind="text")
+    save_custom_field(
+        cast.admin, key="bought_at", label="Shop", kind="multi_choice", choices=["Tmall", "JD"]
+    )
+    save_custom_field(cast.admin, key="units", label="Units", kind="number")
+    make_ticket(
+        category=display,
+        complexity="complex",
+        custom_fields={"order_number": "=SUM(A1)", "bought_at": ["Tmall", "JD"], "units": 3},
+    )
+    make_ticket(subject="Plain")
+    client.force_login(cast.agent)
+
+    rows = _csv_rows(
+        client.get(reverse("customers:export_tickets"), {"sort": "number", "format": "csv"})
+    )
+    assert [(row["category"], row["complexity"]) for row in rows] == [
+        ("Hardware 硬件 › Display", "complex"),
+        ("", ""),
+    ]
+    assert rows[0]["custom_fields.order_number"] == "'=SUM(A1)"  # never a live formula
+    assert rows[0]["custom_fields.bought_at"] == "Tmall, JD"
+    assert rows[0]["custom_fields.units"] == "3"
+    assert rows[1]["custom_fields.units"] == ""
+
+    sheet = _xlsx_rows(
+        client.get(reverse("customers:export_tickets"), {"sort": "number", "format": "xlsx"})
+    )
+    header = sheet[0]
+    assert sheet[1][header.index("custom_fields.units")] == 3
+
+
 def test_the_ticket_export_applies_search_words(client, cast, make_ticket):
     make_ticket(cast.alice, subject="打印机卡纸 paper jam")
     make_ticket(cast.alice, subject="Invoice question")

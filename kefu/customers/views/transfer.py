@@ -22,6 +22,7 @@ from kefu.customers.views.common import ACTION_ERRORS, is_htmx
 from kefu.customers.views.products import filter_assets
 from kefu.search.query import QueryError
 from kefu.search.query import parse as parse_query
+from kefu.tickets.custom_fields import prefetch_values
 from kefu.tickets.forms import SORT_COLUMNS, with_priority_weight
 from kefu.tickets.views import add_action_error, filtered_ticket_list, render_console
 
@@ -149,7 +150,7 @@ def export_tickets(request):
     tickets = (
         with_priority_weight(tickets)
         .select_related("contact", "organization", "group", "assignee", "type", "asset")
-        .prefetch_related("tags")
+        .prefetch_related("tags", prefetch_values())
         .order_by(*order)
     )
     columns = exports.ticket_columns()

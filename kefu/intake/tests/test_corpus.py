@@ -1,8 +1,8 @@
 """Conformance of the parser and classifier over the shared real-mail corpora.
 
 The corpora live outside the repository (``../shared/corpus``, see its README for licences and
-comparison rules) and these tests skip when it is absent. Figures are printed with ``-s`` and
-recorded in docs/channels.md.
+comparison rules). These tests skip when it is absent, and fail then under ``KEFU_REQUIRE_ALL=1``.
+Figures are printed with ``-s`` and recorded in docs/channels.md.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 import yaml
 from django.conf import settings
 
+from kefu.conftest import skip_or_fail
 from kefu.intake.email.classify import Kind, classify
 from kefu.intake.email.parse import parse_email
 from kefu.lib.html import html_to_text
@@ -68,7 +69,7 @@ def _text(value: str, is_html: bool) -> str:
 def _zammad_results():
     directory = CORPUS / "zammad"
     if not directory.is_dir():
-        pytest.skip("the shared mail corpus is not present (../shared/corpus)")
+        skip_or_fail(f"the shared mail corpus is not present ({CORPUS})")
     results = []
     for expected_path in sorted(directory.glob("*.yml")):
         expected = yaml.load(expected_path.read_text(encoding="utf-8"), Loader=_RubyYaml)  # noqa: S506 - SafeLoader subclass
@@ -223,7 +224,7 @@ def test_the_eleven_automatic_zammad_mails_are_recognised(zammad):
 def test_the_classifier_meets_the_per_kind_recall_on_the_bounce_corpus():
     directory = CORPUS / "bounces"
     if not directory.is_dir():
-        pytest.skip("the shared mail corpus is not present (../shared/corpus)")
+        skip_or_fail(f"the shared mail corpus is not present ({CORPUS})")
     expected = json.loads((directory / "expected.json").read_text())["messages"]
     totals: Counter = Counter()
     hits: Counter = Counter()

@@ -14,20 +14,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.access import assignable_agents, can_be_assigned
-from kefu.accounts.models import Group, Membership, Role, User
+from kefu.accounts.models import Group, Role, User
 from kefu.lib import config_cache
 from kefu.lib.errors import BusinessRuleError
-from kefu.realtime.publish import publish as publish_realtime
-from kefu.realtime.publish import ticket_group_name, user_group_name
+from kefu.sla.actions.announce import (
+    announce,
+    in_site_language,
+    level_recipients,
+    people_to_warn,
+    refresh_ticket_pages,
+    supervisor_ids,
+    timeline_row,
+    when,
+)
 from kefu.sla.deadlines import (
     WorkingCalendar,
     add_business_minutes,
@@ -42,6 +48,7 @@ from kefu.sla.models import (
     SLATarget,
     TicketSLA,
 )
+from kefu.tickets import events
 from kefu.tickets.access import can_work_ticket
 from kefu.tickets.actions import add_message, update_ticket
 from kefu.tickets.models import (
@@ -51,7 +58,6 @@ from kefu.tickets.models import (
     Priority,
     State,
     Ticket,
-    TicketEvent,
 )
 
 logger = logging.getLogger(__name__)
@@ -60,13 +66,6 @@ PAUSE_STATES = (State.PENDING_CUSTOMER, State.ON_HOLD)
 STOPPED_STATES = (*PAUSE_STATES, State.RESOLVED, State.CLOSED)
 TICK_BATCH = 200
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
-
-TARGET_LABELS = {
-    "first_response": "first response",
-    "next_response": "next response",
-    "resolution": "resolution",
-    "acknowledgement": "acknowledgement",
-}
 
 
 def target_label(target: str) -> str:
@@ -424,7 +423,9 @@ def due_rows(now: datetime, limit: int = TICK_BATCH):
 
 
 def process_due_slas(now: datetime | None = None, limit: int = TICK_BATCH) -> int:
-    """Claim rows whose ``check_due_at`` has come and act on them; returns how many.
+    """SLA warnings, breaches, escalation levels and acknowledgement lapses whose time has come.
+
+    Returns how many ``TicketSLA`` rows (those whose ``check_due_at`` has come) it handled.
 
     Each row is claimed with a conditional UPDATE (``check_due_at`` still equal to what we read),
     so concurrent tick processes never handle a row twice. The query reads only the partial index
@@ -467,18 +468,27 @@ def _act_on_due(pk: int, now: datetime) -> None:
             setattr(sla, f"{name}_breached", True)
             if name not in sla.warned:
                 sla.warned.append(name)
-            _timeline(
+            row = timeline_row(
                 ticket,
                 EventType.SLA_BREACHED,
                 new_value=name,
-                reason=_in_site_language(
+                reason=in_site_language(
                     lambda n=name, d=due: (
                         _("The %(target)s target was due at %(due)s.")
-                        % {"target": target_label(n), "due": _when(d)}
+                        % {"target": target_label(n), "due": when(d)}
                     )
                 ),
             )
-            _notify(ticket, _people_to_warn(ticket), "sla_breached", target=name)
+            announce(
+                events.SlaBreached(
+                    ticket=ticket,
+                    actor=None,
+                    target=name,
+                    due_at=due,
+                    timeline_event=row,
+                    recipient_ids=people_to_warn(ticket),
+                )
+            )
         elif (
             name not in sla.warned
             and minutes
@@ -486,22 +496,31 @@ def _act_on_due(pk: int, now: datetime) -> None:
             and (_warn_at(clock, due, minutes, policy.warning_percent) <= now)
         ):
             sla.warned.append(name)
-            _timeline(
+            row = timeline_row(
                 ticket,
                 EventType.SLA_WARNING,
                 new_value=name,
-                reason=_in_site_language(
+                reason=in_site_language(
                     lambda n=name, d=due: (
                         _("%(percent)s %% of the %(target)s time has elapsed; due at %(due)s.")
                         % {
                             "percent": policy.warning_percent,
                             "target": target_label(n),
-                            "due": _when(d),
+                            "due": when(d),
                         }
                     )
                 ),
             )
-            _notify(ticket, _people_to_warn(ticket), "sla_warning", target=name)
+            announce(
+                events.SlaWarning(
+                    ticket=ticket,
+                    actor=None,
+                    target=name,
+                    due_at=due,
+                    timeline_event=row,
+                    recipient_ids=people_to_warn(ticket),
+                )
+            )
     _save(clock)
     _run_escalation_levels(ticket, now)
     _check_acknowledgement(ticket, now)
@@ -533,28 +552,37 @@ def _apply_level(ticket: Ticket, level: EscalationLevel, target: str, due: datet
     overdue = due <= timezone.now()
 
     def reason_text() -> str:
-        values = {"level": level.level, "target": target_label(target), "due": _when(due)}
+        values = {"level": level.level, "target": target_label(target), "due": when(due)}
         if overdue:
             return (
                 _("Escalation level %(level)s: the %(target)s target was due at %(due)s.") % values
             )
         return _("Escalation level %(level)s: the %(target)s target is due at %(due)s.") % values
 
-    reason = _in_site_language(reason_text)
-    recipients = _level_recipients(ticket, level)
+    reason = in_site_language(reason_text)
+    recipients = level_recipients(ticket, level)
     changes: dict = {}
     escalation_group = ticket.group.escalation_group
     if level.reassign_to_escalation_group and escalation_group and escalation_group.is_active:
         changes["group"] = escalation_group
     if level.raise_priority and ticket.priority != Priority.URGENT:
         changes["priority"] = _raised(ticket.priority)
-    _timeline(ticket, EventType.ESCALATED, new_value=str(level.level), reason=reason)
+    row = timeline_row(ticket, EventType.ESCALATED, new_value=str(level.level), reason=reason)
     if changes:
         ticket = update_ticket(None, ticket, reason=reason, **changes)
     if level.add_internal_note:
         add_message(None, ticket, body=reason, internal=True)
-    recipients |= set(_supervisor_ids(ticket.group)) if "group" in changes else set()
-    _notify(ticket, recipients, "escalated", level=level.level)
+    recipients |= set(supervisor_ids(ticket.group)) if "group" in changes else set()
+    announce(
+        events.TicketEscalated(
+            ticket=ticket,
+            actor=None,
+            level=level.level,
+            timeline_event=row,
+            recipient_ids=frozenset(recipients),
+            to_group=changes.get("group"),
+        )
+    )
 
 
 def _raised(priority: str) -> str:
@@ -580,13 +608,13 @@ def _check_acknowledgement(ticket: Ticket, now: datetime) -> None:
     lapses = sla.acknowledgement_lapses
     limit = sla.policy.acknowledgement_lapses_to_escalate if sla.policy else 0
     _save(clock)
-    reason = _in_site_language(
+    reason = in_site_language(
         lambda: (
             _("%(user)s did not acknowledge the ticket in time (due %(due)s).")
-            % {"user": lapsed, "due": _when(due)}
+            % {"user": lapsed, "due": when(due)}
         )
     )
-    _timeline(ticket, EventType.SLA_BREACHED, new_value="acknowledgement", reason=reason)
+    timeline_row(ticket, EventType.SLA_BREACHED, new_value="acknowledgement", reason=reason)
     successor = None if limit and lapses >= limit else next_eligible_agent(ticket, exclude=[lapsed])
     if successor is not None:
         # Routing's chooser says which strategy picked the successor and who was skipped.
@@ -644,8 +672,8 @@ def acknowledge_ticket(actor: User, ticket: Ticket) -> TicketSLA:
     if sla.acknowledgement_due_at is not None and now > sla.acknowledgement_due_at:
         sla.acknowledgement_breached = True
     _save(clock)
-    _timeline(ticket, EventType.ACKNOWLEDGED, actor=actor)
-    _notify(ticket, set(), "acknowledged")
+    timeline_row(ticket, EventType.ACKNOWLEDGED, actor=actor)
+    refresh_ticket_pages(ticket)
     return sla
 
 
@@ -704,7 +732,9 @@ def _escalate(
     clock.sla.escalation_level += 1
     level = clock.sla.escalation_level
     _save(clock)
-    _timeline(ticket, EventType.ESCALATED, actor=actor, new_value=str(level), reason=reason)
+    row = timeline_row(
+        ticket, EventType.ESCALATED, actor=actor, new_value=str(level), reason=reason
+    )
     changes: dict = {}
     if group is not None and group.pk != ticket.group_id:
         changes["group"] = group
@@ -713,65 +743,17 @@ def _escalate(
     # The system moves it: agents may escalate to groups they do not work in.
     if changes:
         ticket = update_ticket(None, ticket, reason=reason, **changes)
-    recipients = set(_supervisor_ids(ticket.group))
+    recipients = set(supervisor_ids(ticket.group))
     if ticket.assignee_id:
         recipients.add(ticket.assignee_id)
-    _notify(ticket, recipients, "escalated", level=level)
+    announce(
+        events.TicketEscalated(
+            ticket=ticket,
+            actor=actor,
+            level=level,
+            timeline_event=row,
+            recipient_ids=frozenset(recipients),
+            to_group=changes.get("group"),
+        )
+    )
     return ticket
-
-
-# --- timeline and notifications -------------------------------------------------------------
-
-
-def _timeline(
-    ticket: Ticket, type_: str, *, actor: User | None = None, new_value: str = "", reason: str = ""
-) -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        actor=actor,
-        type=type_,
-        new_value=new_value,
-        reason=reason,
-        is_internal=True,
-    )
-
-
-def _in_site_language(render) -> str:
-    """Reasons are stored text: written in the site's language, like a note a person would add."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return render()
-
-
-def _when(instant: datetime) -> str:
-    return date_format(timezone.localtime(instant), "DATETIME_FORMAT")
-
-
-def _supervisor_ids(group: Group) -> list[int]:
-    return list(
-        Membership.objects.filter(
-            group=group, user__role=Role.SUPERVISOR, user__is_active=True
-        ).values_list("user_id", flat=True)
-    )
-
-
-def _people_to_warn(ticket: Ticket) -> set[int]:
-    if ticket.assignee_id:
-        return {ticket.assignee_id}
-    return set(_supervisor_ids(ticket.group))
-
-
-def _level_recipients(ticket: Ticket, level: EscalationLevel) -> set[int]:
-    recipients: set[int] = set()
-    if level.notify_assignee and ticket.assignee_id:
-        recipients.add(ticket.assignee_id)
-    if level.notify_supervisors:
-        recipients.update(_supervisor_ids(ticket.group))
-    recipients.update(level.notify_users.filter(is_active=True).values_list("pk", flat=True))
-    return recipients
-
-
-def _notify(ticket: Ticket, user_ids: set[int], kind: str, **extra) -> None:
-    groups = [ticket_group_name(ticket.pk)] + [user_group_name(pk) for pk in sorted(user_ids)]
-    publish_realtime(
-        groups, {"kind": kind, "ticket_id": ticket.pk, "number": ticket.number, **extra}
-    )

@@ -143,3 +143,54 @@ def test_staff_with_access_read_a_tickets_predictions(cast, trained):
     assert response.status_code == 403
     response = api(cast, cast.bob).get(f"/api/v1/tickets/{ticket.pk}/predictions")
     assert response.status_code == 404
+
+
+@pytest.fixture
+def without_scikit_learn(monkeypatch):
+    """An install without the ``kefu[triage]`` extra: ``find_spec("sklearn")`` finds nothing."""
+    import importlib.util
+
+    from kefu.triage.status import scikit_learn_installed
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "sklearn" else real_find_spec(name, *args),
+    )
+    scikit_learn_installed.cache_clear()
+    yield
+    scikit_learn_installed.cache_clear()
+
+
+def test_without_scikit_learn_the_page_and_api_say_triage_is_off(
+    client, cast, without_scikit_learn
+):
+    client.force_login(cast.admin)
+    page = client.get(reverse("triage:overview")).content.decode()
+    assert "scikit-learn is not installed" in page
+    assert "kefu[triage]" in page
+
+    response = client.post(reverse("triage:train"), follow=True)
+    assert "scikit-learn is not installed" in response.content.decode()
+    assert not ModelVersion.objects.exists()
+
+    data = api(cast, cast.supervisor).get("/api/v1/triage/status").json()
+    assert data["scikit_learn_installed"] is False
+    assert "kefu[triage]" in data["notice"]
+    response = api(cast, cast.admin).post("/api/v1/triage/train")
+    assert response.status_code in (400, 409, 422)
+    assert "scikit-learn is not installed" in response.json()["detail"]
+
+
+def test_without_scikit_learn_new_tickets_queue_no_prediction(
+    cast, make_ticket, trained, without_scikit_learn
+):
+    make_ticket(subject="打印机黑屏", body="无法开机")
+    assert not DBTaskResult.objects.filter(task_path__endswith="predict_ticket").exists()
+
+
+def test_with_scikit_learn_the_status_says_nothing_is_missing(cast):
+    data = api(cast, cast.supervisor).get("/api/v1/triage/status").json()
+    assert data["scikit_learn_installed"] is True
+    assert data["notice"] == ""
