@@ -94,6 +94,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kefu.api.middleware.ApiJsonErrorsMiddleware",
+    "kefu.api.middleware.ApiAttachmentBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -244,6 +245,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "uploads"
 MAX_UPLOAD_BYTES = env_int("KEFU_MAX_UPLOAD_MB", 25) * 1024 * 1024
+# Every request's body but files in a multipart form; the API routes that carry base64
+# attachments have their own limit (kefu/api/middleware.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 BLOCKED_UPLOAD_EXTENSIONS = env_list(
