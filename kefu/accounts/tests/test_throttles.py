@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from kefu.lib.client_address import client_ip
 from kefu.lib.jobs import run_pending_jobs
+from kefu.lib.tests.test_run_command import RunningKefu, install_env, kefu  # noqa: F401
 from kefu.test import PASSWORD
 
 CSRF_TOKEN = re.compile(r"[A-Za-z0-9]{64}")
@@ -98,3 +99,48 @@ def test_x_forwarded_for_counts_only_from_trusted_proxies(
     settings.TRUSTED_PROXIES = [ipaddress.ip_network(item) for item in trusted]
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_a_loopback_client_cannot_dodge_the_client_lockout_with_x_forwarded_for(
+    install_env,  # noqa: F811 - the imported fixture
+    tmp_path,
+):
+    """Through a real ``kefu run`` (uvicorn): a header naming a new address on every attempt
+    must not make one client look like many (KEFU_TRUSTED_PROXIES is empty)."""
+    import httpx
+
+    password = "correct horse battery staple"
+    assert kefu(install_env, "migrate").returncode == 0
+    created = kefu(
+        install_env,
+        *["user", "create", "--email", "agent@kefu.example", "--name", "Agent"],
+        *["--role", "agent", "--group", "Support", "--password", password],
+    )
+    assert created.returncode == 0, created.stderr
+    server = RunningKefu(install_env, tmp_path / "kefu.log")
+    try:
+        server.wait_until(lambda: server.responds("/readyz"), "ready (/readyz)")
+        with httpx.Client(base_url=server.base_url, timeout=30) as browser:
+
+            def log_in(email: str, attempt_password: str, n: int) -> httpx.Response:
+                page = browser.get("/accounts/login/")
+                csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+                assert csrf, page.text
+                return browser.post(
+                    "/accounts/login/",
+                    data={
+                        "csrfmiddlewaretoken": csrf[1],
+                        "email": email,
+                        "password": attempt_password,
+                    },
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                )
+
+            client_limit = 5 * 4  # KEFU_LOGIN_MAX_FAILURES × 4 for one client
+            for n in range(client_limit):
+                log_in(f"guess{n}@kefu.example", "wrong", n)
+            response = log_in("agent@kefu.example", password, 200)
+        assert response.status_code == 200
+        assert "Too many failed attempts" in response.text
+    finally:
+        server.kill()
