@@ -67,3 +67,41 @@ def test_other_routes_keep_the_general_body_limit(cast, api_as, make_ticket, sma
     response = api_as(cast.agent).patch(f"/tickets/{ticket.pk}", oversized)
     assert response.status_code == 413
     assert response.json()["detail"]
+
+
+def _deliver_mail(cast, size: int):
+    from django.test import Client
+
+    from kefu.intake.tests.conftest import build_mail
+
+    raw = build_mail(sender="big@customer.example", body="x" * size)
+    return Client().post(
+        "/api/v1/channels/email/inbound",
+        raw,
+        content_type="message/rfc822",
+        headers={"Authorization": f"Bearer {cast.token(cast.admin)}"},
+    )
+
+
+@pytest.fixture
+def mail_limit_above_the_general_limit(settings):
+    """As by default (30 MB of mail, 26 MB general), scaled down to 3 and 2 MB."""
+    settings.MAX_INBOUND_EMAIL_MB = 3
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * MB
+
+
+def test_the_inbound_mail_webhook_takes_mail_up_to_its_own_limit(
+    cast, mail_limit_above_the_general_limit
+):
+    response = _deliver_mail(cast, int(2.5 * MB))
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["outcome"] == "ticket_created"
+
+
+def test_the_inbound_mail_webhook_refuses_mail_over_its_limit(
+    cast, mail_limit_above_the_general_limit
+):
+    for size in (3 * MB + 1, 5 * MB):  # inside the slack (the handler refuses), and beyond
+        response = _deliver_mail(cast, size)
+        assert response.status_code == 413
+        assert "over the limit of 3 MB" in response.json()["detail"]
