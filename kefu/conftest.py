@@ -49,6 +49,18 @@ def make_ticket(cast):
     return factory
 
 
+@pytest.fixture
+def fresh_counters(settings):
+    """Throttle counters (kefu.lib.counters) that start at zero and vanish after the test.
+
+    A fresh key prefix instead of ``cache.clear()``, which on Redis would flush the whole database.
+    """
+    from uuid import uuid4
+
+    default = settings.CACHES["default"]
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": uuid4().hex}}
+
+
 def _free_port() -> int:
     import socket
 
@@ -168,3 +180,59 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a spare loopback port, which the test may stop."""
+
+    def __init__(self, directory) -> None:
+        import shutil
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            skip_or_fail("redis-server is not installed (apt-get install redis-server)")
+        self.binary = str(binary)
+        self.directory = str(directory)
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self) -> None:
+        """Start (again) on the same port, empty: it keeps nothing on disk."""
+        import subprocess
+        import time
+
+        import redis
+
+        self.process = subprocess.Popen(  # noqa: S603 - the distribution's redis-server
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no", "--dir", self.directory],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    pytest.fail("the private redis-server did not start")
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()

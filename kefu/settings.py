@@ -18,6 +18,7 @@ from kefu.lib.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_str,
 )
 from kefu.lib.secrets_file import read_or_create_key
@@ -43,6 +44,9 @@ SITE_NAME = env_str("KEFU_SITE_NAME", "Kefu")
 
 ALLOWED_HOSTS = env_list("KEFU_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("KEFU_CSRF_TRUSTED_ORIGINS", [])
+# X-Forwarded-For counts (for throttles and the audit log) only on connections from these
+# addresses or networks; see kefu/lib/client_address.py.
+TRUSTED_PROXIES = env_networks("KEFU_TRUSTED_PROXIES", [])
 if env_bool("KEFU_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
@@ -90,6 +94,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kefu.api.middleware.ApiJsonErrorsMiddleware",
+    "kefu.api.middleware.ApiAttachmentBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -153,19 +158,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, realtime ------------------------------------------------------------------------
 REDIS_URL = env_str("KEFU_REDIS_URL")
+# A Redis that does not answer must fail fast: without timeouts a request would wait for the
+# operating system's TCP timeout (minutes). What degrades how: docs/administration.md.
+REDIS_TIMEOUT_SECONDS = 2
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("KEFU_REDIS_PREFIX", "kefu"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
     }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # No socket_timeout here: a live connection waits in blocking reads by design.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}],
                 "prefix": env_str("KEFU_REDIS_PREFIX", "kefu") + ":channels",
             },
         }
@@ -233,6 +246,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "uploads"
 MAX_UPLOAD_BYTES = env_int("KEFU_MAX_UPLOAD_MB", 25) * 1024 * 1024
+# Every request's body but files in a multipart form; the API routes that carry base64
+# attachments have their own limit (kefu/api/middleware.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 BLOCKED_UPLOAD_EXTENSIONS = env_list(

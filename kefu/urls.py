@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from kefu.accounts.views import home
+from kefu.accounts.views import admin_login, home
 from kefu.api.urls import api
 from kefu.lib import health
 
@@ -22,6 +22,8 @@ urlpatterns = [
     path("notifications/", include("kefu.notifications.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before admin.site.urls: the admin's own login form has no throttle.
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]
 

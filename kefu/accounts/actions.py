@@ -487,10 +487,18 @@ def password_link_path(user: User) -> str:
 
 
 @transaction.atomic
-def request_password_reset(email: str) -> None:
-    """Send a reset link if an active user has this address; say nothing either way."""
+def request_password_reset(email: str, *, ip: str) -> None:
+    """Send a reset link if an active user has this address; say nothing either way.
+
+    Throttled per address and per client (``throttle.allow_mail_request``); a throttled request
+    sends nothing and looks the same to the requester, so neither reveals whether an account
+    exists.
+    """
+    from kefu.accounts import throttle
     from kefu.accounts.tasks import send_account_email
 
+    if not throttle.allow_mail_request("password-reset", email, ip):
+        return
     user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
     if user is not None:
         send_account_email.enqueue(user.pk, "account_password_reset")

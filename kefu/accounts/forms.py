@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts import throttle
 from kefu.accounts.models import STAFF_ROLES, Access, Group, Role, User
+from kefu.lib.client_address import client_ip
 
 
 class LoginForm(forms.Form):
@@ -30,7 +31,7 @@ class LoginForm(forms.Form):
         cleaned = super().clean()
         email = (cleaned.get("email") or "").strip().lower()
         password = cleaned.get("password", "")
-        ip = self.request.META.get("REMOTE_ADDR", "")
+        ip = client_ip(self.request)
         if email and password:
             if throttle.is_locked_out(email, ip):
                 raise forms.ValidationError(

@@ -6,8 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.encoding import force_str
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode, urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,6 +20,7 @@ from kefu.accounts.forms import (
     PreferencesForm,
 )
 from kefu.accounts.models import User
+from kefu.lib.client_address import client_ip
 
 
 def home(request):
@@ -46,6 +48,12 @@ def login_view(request):
     )
 
 
+def admin_login(request):
+    """The Django admin's login page is the console login (its throttle, its form)."""
+    next_url = request.GET.get("next") or reverse("admin:index")
+    return redirect(f"{reverse('accounts:login')}?{urlencode({'next': next_url})}")
+
+
 @require_POST
 def logout_view(request):
     logout(request)
@@ -55,7 +63,7 @@ def logout_view(request):
 def password_reset_request(request):
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        actions.request_password_reset(form.cleaned_data["email"])
+        actions.request_password_reset(form.cleaned_data["email"], ip=client_ip(request))
         messages.info(
             request,
             _("If an account uses this address, we have sent it a link to choose a new password."),

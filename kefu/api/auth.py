@@ -6,7 +6,6 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import formats, timezone, translation
@@ -15,6 +14,7 @@ from ninja.errors import AuthenticationError, Throttled
 from ninja.security import HttpBearer
 
 from kefu.accounts.models import ApiToken, User, hash_token
+from kefu.lib import counters
 
 # ``last_used_at`` is for "when was this token last used" in the token list, not an audit log:
 # writing it on every request would turn each read into a write on a hot row.
@@ -79,18 +79,11 @@ def record_use(api_token: ApiToken) -> None:
 
 
 def check_throttle(api_token: ApiToken) -> None:
-    """A fixed one-minute window per token, counted in the cache; over the limit → ``429``."""
+    """A fixed one-minute window per token, counted in ``kefu.lib.counters`` (per process while
+    Redis is down); over the limit → ``429``."""
     now = time.time()
     window = int(now // THROTTLE_WINDOW_SECONDS)
-    key = f"api-throttle:{api_token.pk}:{window}"
-    if cache.add(key, 1, THROTTLE_WINDOW_SECONDS * 2):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, THROTTLE_WINDOW_SECONDS * 2)
-            count = 1
+    count = counters.increment(f"api-throttle:{api_token.pk}:{window}", THROTTLE_WINDOW_SECONDS * 2)
     if count > settings.API_THROTTLE_PER_MINUTE:
         raise Throttled(wait=int((window + 1) * THROTTLE_WINDOW_SECONDS - now) + 1)
 

@@ -2,12 +2,17 @@
 
 Keys are scoped to (user, method, path, key) and kept ``settings.IDEMPOTENCY_KEY_TTL_SECONDS``.
 
-1. The key's row is inserted ``in_flight`` in its own committed transaction. If it exists:
-   in flight → ``409``; done with the same body → replay; done with another body → ``422``.
-2. The action runs in one transaction together with storing its response, so either both
-   happen or neither does — a crash never leaves a done action without its stored response.
-3. A 4xx outcome is stored too (retrying the same mistake gives the same answer); a 5xx or an
-   unexpected exception deletes the row so that a retry can proceed.
+1. The key's row is inserted in the request's own transaction, before the action runs in that
+   transaction; the action's result (or its 4xx error) is stored in the same row before commit.
+   So the key exists for others only together with a finished action and its stored response,
+   and a request that dies — a 5xx, an exception, a killed process — takes its key with it: the
+   database rolls the transaction back as soon as the connection is gone, and a retry proceeds.
+2. A concurrent request with the same key waits for the first one's transaction at the unique
+   index (PostgreSQL; SQLite runs one write transaction at a time anyway), at most
+   ``CLAIM_WAIT_SECONDS``, then replays the stored response — or answers ``409`` if the first
+   is still running. A done key with another body is ``422``.
+3. A 4xx outcome is stored too (retrying the same mistake gives the same answer): the action's
+   writes are rolled back to a savepoint and the key row keeps the error.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,8 +41,10 @@ IDEMPOTENCY_HELP = (
     "returns the first response instead of acting twice; kept 24 hours."
 )
 MAX_KEY_LENGTH = 255
-# An in-flight row this old belongs to a request whose process died (no API request runs this
-# long); since its action never committed (step 2), another request may take the key over.
+# How long a request waits for another one holding the same key before answering 409.
+CLAIM_WAIT_SECONDS = 5
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for an expired lock_timeout
+# Only rows committed in flight by an older Kefu: this old, their process died.
 ABANDONED_AFTER = timedelta(minutes=10)
 
 Action = Callable[[], tuple[int, dict[str, Any]]]
@@ -73,24 +80,23 @@ def run_idempotent(
         status, body = action()
         return json_response(status, _dump(body))
     key = _validate_key(key)
-    record = _claim(
-        user, request.method or "", request.path, key, request_fingerprint(request.body)
-    )
-    if record.state == IdempotencyKey.State.DONE:
-        return json_response(record.response_status or 200, record.response_body, replayed=True)
-    try:
-        with transaction.atomic():
-            status, body = action()
-            content = _dump(body)
+    scope = {"user": user, "method": request.method or "", "path": request.path, "key": key}
+    fingerprint = request_fingerprint(request.body)
+    with transaction.atomic():
+        record, is_ours = _claim(scope, fingerprint)
+        if is_ours:
+            try:
+                with transaction.atomic():
+                    status, body = action()
+                    content = _dump(body)
+            except Exception as exc:
+                error = describe(exc)
+                if error is None or error.status >= 500:
+                    raise  # the whole transaction, key row included, rolls back
+                status, content = error.status, _dump(error.body)
             _store(record, status, content)
-    except Exception as exc:
-        error = describe(exc)
-        if error is None or error.status >= 500:
-            IdempotencyKey.objects.filter(pk=record.pk).delete()
-            raise
-        content = _dump(error.body)
-        _store(record, error.status, content)
-        return json_response(error.status, content)
+    if not is_ours:
+        return json_response(record.response_status or 200, record.response_body, replayed=True)
     return json_response(status, content)
 
 
@@ -112,36 +118,59 @@ def _store(record: IdempotencyKey, status: int, content: str) -> None:
     )
 
 
-def _claim(user: User, method: str, path: str, key: str, fingerprint: str) -> IdempotencyKey:
-    """Either a fresh in-flight row for this request, or the done row whose response to replay."""
-    scope = {"user": user, "method": method, "path": path, "key": key}
+def _still_running() -> Conflict:
+    return Conflict(_("A request with this Idempotency-Key is still being processed; retry later."))
+
+
+def _insert_waiting_briefly(scope: dict[str, Any], fingerprint: str) -> IdempotencyKey:
+    """Insert the key row; behind another transaction's uncommitted row for the same key,
+    PostgreSQL waits for that transaction — here at most ``CLAIM_WAIT_SECONDS``."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return IdempotencyKey.objects.create(**scope, request_hash=fingerprint)
+    # The caller's savepoint undoes this SET when the insert fails; after a success it is reset,
+    # so only the claim waits briefly and the action's own locks wait as long as they always did.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{CLAIM_WAIT_SECONDS}s'")
+        record = IdempotencyKey.objects.create(**scope, request_hash=fingerprint)
+        cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    return record
+
+
+def _claim(scope: dict[str, Any], fingerprint: str) -> tuple[IdempotencyKey, bool]:
+    """``(row, True)``: the key is this request's now (its row is in our transaction).
+    ``(row, False)``: the key is done; replay ``row``'s response."""
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                return IdempotencyKey.objects.create(**scope, request_hash=fingerprint)
+                return _insert_waiting_briefly(scope, fingerprint), True
         except IntegrityError:
             pass
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise _still_running() from None
+            raise
         existing = IdempotencyKey.objects.filter(**scope).first()
-        if existing is None:  # purged between our insert and this read: try again
+        if existing is None:  # purged, or its owner rolled back, after our insert: try again
             continue
         now = timezone.now()
         if existing.created_at < now - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS):
             IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
             continue
         if existing.state == IdempotencyKey.State.IN_FLIGHT:
+            # Committed in flight: only an earlier Kefu version wrote these (it claimed keys in a
+            # transaction of their own). Its owner may still be running, or may have died.
             if existing.created_at < now - ABANDONED_AFTER and _take_over(
                 existing, fingerprint, now
             ):
-                return existing
-            raise Conflict(
-                _("A request with this Idempotency-Key is still being processed; retry later.")
-            )
+                return existing, True
+            raise _still_running()
         if existing.request_hash != fingerprint:
             raise ValidationError(
                 {HEADER: _("This Idempotency-Key was already used with a different request body.")}
             )
-        return existing
-    raise Conflict(_("A request with this Idempotency-Key is still being processed; retry later."))
+        return existing, False
+    raise _still_running()
 
 
 def _take_over(existing: IdempotencyKey, fingerprint: str, now) -> bool:

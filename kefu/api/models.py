@@ -10,9 +10,10 @@ from django.utils import timezone
 class IdempotencyKey(models.Model):
     """One client-chosen key for one (user, method, path) and the response it produced.
 
-    The row is inserted, committed, before the request's work starts: the unique constraint is
-    what makes a concurrent duplicate see ``in_flight`` and get ``409`` instead of doing the work
-    twice.
+    The row is inserted in the request's own transaction, before its work, and marked ``done``
+    with the response in that transaction: the unique constraint makes a concurrent duplicate
+    wait for the first request and replay its response (``kefu/api/idempotency.py``), and a
+    request that dies takes its uncommitted row with it.
     """
 
     class State(models.TextChoices):

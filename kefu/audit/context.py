@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextvars
-import ipaddress
+
+from kefu.lib.client_address import client_ip
 
 _current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "kefu_audit_ip", default=None
@@ -14,15 +15,6 @@ def current_ip() -> str | None:
     return _current_ip.get()
 
 
-def _client_ip(request) -> str | None:
-    # REMOTE_ADDR only: an X-Forwarded-For header is whatever the client chose to send.
-    raw = (request.META.get("REMOTE_ADDR") or "").strip()
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
-
-
 class AuditContextMiddleware:
     """Remember the request's client address for ``kefu.audit.actions.record``."""
 
@@ -30,7 +22,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _current_ip.set(_client_ip(request))
+        token = _current_ip.set(client_ip(request) or None)
         try:
             return self.get_response(request)
         finally:

@@ -6,6 +6,7 @@ with a message naming the variable, instead of surfacing later as a confusing er
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -49,6 +50,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(
+    name: str, default: list[str]
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A comma-separated list of IP addresses and CIDR networks (``10.0.0.5, 10.1.0.0/16``)."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigurationError(
+                f"{name} must list IP addresses or networks like 10.0.0.0/8, got {item!r}"
+            ) from None
+    return networks
 
 
 def database_from_url(url: str) -> dict:

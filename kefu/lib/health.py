@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
@@ -37,6 +38,7 @@ def readyz(request):
             problems.append(f"{len(pending)} database migrations not applied; run `kefu migrate`")
     except Exception as error:  # any failure to reach the database means "not ready"
         problems.append(f"database unreachable: {type(error).__name__}")
+    problems.extend(_redis_problems())
     if not problems:
         for name, check in _warning_checks.items():
             try:
@@ -53,6 +55,27 @@ def readyz(request):
         },
         status=status,
     )
+
+
+def _redis_problems() -> list[str]:
+    """Redis carries the shared throttle counters and live updates between processes; while it is
+    down Kefu keeps serving (docs/administration.md, "Redis outages") but is not healthy."""
+    if not settings.REDIS_URL:
+        return []
+    import redis
+
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
+    )
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as error:
+        return [f"redis unreachable: {type(error).__name__}"]
+    finally:
+        client.close()
+    return []
 
 
 def not_found(request, exception=None):

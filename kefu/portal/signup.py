@@ -10,16 +10,15 @@ gets a "you already have an account" mail instead, so the form never reveals who
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kefu.accounts import throttle
 from kefu.accounts.models import User
 from kefu.customers.models import Organization
 
@@ -58,30 +57,6 @@ def check_address(email: str) -> None:
                     )
                 }
             )
-
-
-# --- throttling (like the login's: per address and per client, in the cache) ----------------
-
-
-def _throttle_keys(email: str, ip: str) -> dict[str, int]:
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return {
-        f"signup:email:{digest}": settings.LOGIN_MAX_FAILURES,
-        f"signup:ip:{ip}": settings.LOGIN_MAX_FAILURES * 4,
-    }
-
-
-def is_throttled(email: str, ip: str) -> bool:
-    return any((cache.get(key) or 0) >= limit for key, limit in _throttle_keys(email, ip).items())
-
-
-def _count_request(email: str, ip: str) -> None:
-    for key in _throttle_keys(email, ip):
-        if not cache.add(key, 1, settings.LOGIN_LOCKOUT_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, settings.LOGIN_LOCKOUT_SECONDS)
 
 
 # --- the link -------------------------------------------------------------------------------
@@ -138,14 +113,13 @@ def request_signup(*, email: str, name: str, ip: str, language: str = "") -> Non
     email = normalise_identifiers(email, None, None)[0] or ""
     name = " ".join((name or "").split())[:200] or email.split("@")[0]
     check_address(email)
-    if is_throttled(email, ip):
+    if not throttle.allow_mail_request("signup", email, ip):
         raise ValidationError(
             {
                 NON_FIELD_ERRORS: _("Too many requests. Try again in %(minutes)s minutes.")
                 % {"minutes": settings.LOGIN_LOCKOUT_SECONDS // 60}
             }
         )
-    _count_request(email, ip)
     exists = User.objects.filter(email__iexact=email).exists()
     send_signup_email.enqueue(email, name, "exists" if exists else "verify", language)
 

@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kefu.lib.client_address import client_ip
 from kefu.portal import signup as signups
 from kefu.portal.forms import ChoosePasswordForm, ResendForm, SignupForm
 
@@ -26,14 +27,10 @@ def _require_enabled() -> None:
         raise Http404("Sign-up is off")
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _send(request, form, email: str, name: str) -> bool:
     try:
         signups.request_signup(
-            email=email, name=name, ip=_client_ip(request), language=translation.get_language()
+            email=email, name=name, ip=client_ip(request), language=translation.get_language()
         )
     except ValidationError as error:
         for field, errors in error.message_dict.items():

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
 
 from kefu.realtime.publish import ticket_group_name, user_group_name
 
+logger = logging.getLogger(__name__)
+
+# "Try again later": the browser reconnects after a pause (static/kefu/kefu.js).
+CLOSE_TRY_AGAIN_LATER = 1013
+
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        # With Redis down the channel layer fails on every socket; close it with one log line
+        # instead of a traceback per browser tab every few seconds (docs/administration.md).
+        try:
+            await super().__call__(scope, receive, send)
+        except (RedisError, OSError) as error:
+            logger.warning("live updates unavailable: channel layer unreachable (%s)", error)
+            try:
+                await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+            except Exception:  # noqa: S110 - the socket may already be gone
+                pass
+
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

@@ -28,6 +28,7 @@ from kefu.accounts.signatures import signature_for, with_signature
 from kefu.customers.models import Asset, Contact
 from kefu.lib import config_cache
 from kefu.lib.errors import BusinessRuleError
+from kefu.lib.filenames import blocked_extension
 from kefu.lib.html import html_to_text, sanitize_html, text_to_html
 from kefu.realtime.publish import publish as publish_realtime
 from kefu.realtime.publish import ticket_group_name, user_group_name
@@ -200,8 +201,8 @@ def validate_upload(upload: UploadedFile) -> None:
     name = PurePosixPath(upload.filename.replace("\\", "/")).name
     if not name:
         raise ValidationError({"attachments": _("An attachment has no file name.")})
-    extension = PurePosixPath(name).suffix.lower().lstrip(".")
-    if extension in settings.BLOCKED_UPLOAD_EXTENSIONS:
+    extension = blocked_extension(name, settings.BLOCKED_UPLOAD_EXTENSIONS)
+    if extension is not None:
         raise ValidationError(
             {
                 "attachments": _("Files of type .%(ext)s are not accepted: %(name)s")

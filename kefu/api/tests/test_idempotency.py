@@ -1,5 +1,8 @@
 """Idempotency-Key on POST /tickets and POST /tickets/{id}/messages."""
 
+import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -164,3 +167,83 @@ def test_the_tick_purges_expired_keys(cast, settings):
     assert "purge_idempotency_keys" in registered_ticks()
     assert purge_expired_idempotency_keys() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def _hold_key_in_open_transaction(user, key: str, *, path: str = "/api/v1/tickets"):
+    """Another process's request that claimed ``key`` and has not committed yet (PostgreSQL)."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    holder = psycopg.connect(
+        **{k: v for k, v in params.items() if k in {"dbname", "user", "password", "host", "port"}}
+    )
+    holder.execute(
+        "INSERT INTO api_idempotencykey (user_id, method, path, key, request_hash, state, "
+        "response_body, created_at) VALUES (%s, 'POST', %s, %s, %s, 'in_flight', '', now())",
+        [user.pk, path, key, request_fingerprint(json.dumps(PAYLOAD).encode())],
+    )
+    return holder
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_waits_for_the_first_request_then_replays_it(cast, api_as):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL-only test (set KEFU_DATABASE_URL)")
+    holder = _hold_key_in_open_transaction(cast.alice, "slow")
+
+    def first_request_finishes() -> None:
+        time.sleep(1)
+        holder.execute(
+            "UPDATE api_idempotencykey SET state = 'done', response_status = 201, "
+            "response_body = '{\"id\": 7}' WHERE key = 'slow'"
+        )
+        holder.commit()
+        holder.close()
+
+    finisher = threading.Thread(target=first_request_finishes)
+    finisher.start()
+    response = api_as(cast.alice).post("/tickets", PAYLOAD, headers={"Idempotency-Key": "slow"})
+    finisher.join()
+
+    assert response.status_code == 201
+    assert response.json() == {"id": 7} and response["Idempotent-Replayed"] == "true"
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_of_a_request_still_running_gets_409_after_a_short_wait(
+    cast, api_as, monkeypatch
+):
+    from django.db import connection
+
+    from kefu.api import idempotency
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL-only test (set KEFU_DATABASE_URL)")
+    monkeypatch.setattr(idempotency, "CLAIM_WAIT_SECONDS", 1)
+    holder = _hold_key_in_open_transaction(cast.alice, "stuck")
+    try:
+        started = time.monotonic()
+        response = api_as(cast.alice).post(
+            "/tickets", PAYLOAD, headers={"Idempotency-Key": "stuck"}
+        )
+        assert response.status_code == 409
+        assert 0.9 < time.monotonic() - started < 10
+        # The outsider: another user's same key is not held up by it.
+        other = api_as(cast.bob).post("/tickets", PAYLOAD, headers={"Idempotency-Key": "stuck"})
+        assert other.status_code == 201
+    finally:
+        holder.rollback()
+        holder.close()
+    # The holder died without committing: the key is free at once.
+    assert (
+        api_as(cast.alice)
+        .post("/tickets", PAYLOAD, headers={"Idempotency-Key": "stuck"})
+        .status_code
+        == 201
+    )

@@ -104,3 +104,19 @@ def test_anonymous_socket_is_refused(db):
 
     connected, code = async_to_sync(scenario)()
     assert not connected and code == 4401
+
+
+def test_with_redis_down_a_socket_is_closed_to_retry_later(cast, private_redis, settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": private_redis.url, "socket_connect_timeout": 1}]},
+        }
+    }
+    private_redis.stop()
+
+    async def scenario():
+        return await _connect(cast.agent).connect()
+
+    connected, code = async_to_sync(scenario)()
+    assert not connected and code == 1013

@@ -144,6 +144,9 @@ def _serve(host: str, port: int, announce: Callable[[], None]) -> None:
         lifespan="off",
         server_header=False,
         log_level="info",
+        # uvicorn would otherwise believe X-Forwarded-For from any loopback client; Kefu reads it
+        # itself, from KEFU_TRUSTED_PROXIES only (kefu/lib/client_address.py).
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     worker = make_worker()
