@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Group, Role, User
+from kefu.audit.actions import record
 from kefu.lib import config_cache
 from kefu.notifications.mentions import staff_who_can_see
 from kefu.notifications.models import (
@@ -185,9 +186,16 @@ def set_group_waiting_minutes(actor: User, group: Group, minutes: int | None) ->
         raise PermissionDenied(_("Only administrators change group settings."))
     if minutes is not None and minutes < 0:
         raise ValidationError({"waiting_after_minutes": _("Give a number of minutes, 0 or more.")})
-    GroupWaitingSetting.objects.update_or_create(
-        group=group, defaults={"waiting_after_minutes": minutes}
-    )
+    setting, _created = GroupWaitingSetting.objects.select_for_update().get_or_create(group=group)
+    if setting.waiting_after_minutes != minutes:
+        record(
+            actor,
+            "group_waiting.updated",
+            group,
+            {"waiting_after_minutes": [setting.waiting_after_minutes, minutes]},
+        )
+        setting.waiting_after_minutes = minutes
+        setting.save(update_fields=["waiting_after_minutes"])
     # Pending alerts of this group follow the new threshold.
     for alert in WaitingAlert.objects.filter(
         ticket__group=group, notified_at__isnull=True

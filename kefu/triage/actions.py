@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
+from kefu.audit.actions import changes_since, record, snapshot
 from kefu.lib import config_cache
 from kefu.tickets.actions import default_group, update_ticket
 from kefu.tickets.models import DONE_STATES, EventType, Priority, Ticket, TicketEvent
@@ -71,6 +72,7 @@ def save_config(actor: User | None, **changes: Any) -> TriageConfig:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     config = TriageConfig.load()
     config = TriageConfig.objects.select_for_update().get(pk=config.pk)
+    before = snapshot(config, changes)
     for name, value in changes.items():
         if name.endswith("_threshold") and not 0 < float(value) <= 1:
             raise ValidationError({name: _("A threshold is between 0 and 1.")})
@@ -82,6 +84,7 @@ def save_config(actor: User | None, **changes: Any) -> TriageConfig:
     if "training_hour" in changes:
         config.next_training_at = next_training_time(config.training_hour)
     config.save()
+    record(actor, "triage.settings_changed", config, changes_since(before, config))
     return config
 
 
