@@ -1,5 +1,5 @@
-"""``/groups`` (departments: staff read, administrators create, change, deactivate) and
-``/ticket-types``: the ids and keys that requests refer to."""
+"""``/groups`` (departments: staff read, administrators create, change, deactivate): the ids
+that requests refer to."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from kefu.accounts import actions
 from kefu.accounts.access import get_group_for_admin
 from kefu.accounts.models import Group
 from kefu.api.auth import current_user
-from kefu.api.schemas import ERRORS, ErrorOut, Ref, StrictSchema, TicketTypeList
-from kefu.tickets.models import TicketType
+from kefu.api.schemas import ERRORS, ErrorOut, Ref, StrictSchema
 
 router = Router(tags=["reference"])
 
@@ -184,14 +183,3 @@ def _escalation(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _fresh(pk: int) -> Group:
     return Group.objects.select_related("escalation_group").get(pk=pk)
-
-
-@router.get(
-    "/ticket-types",
-    response={200: TicketTypeList, 401: ErrorOut, 429: ErrorOut},
-    url_name="list_ticket_types",
-    summary="Ticket types",
-)
-def list_ticket_types(request: HttpRequest):
-    types = TicketType.objects.filter(is_active=True)
-    return {"items": [{"key": kind.key, "name": str(kind)} for kind in types]}
