@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from kefu.accounts.access import require_staff_page
 from kefu.accounts.models import User
 from kefu.customers.models import (
     Asset,
@@ -28,8 +29,7 @@ def staff_console_view(view: Callable) -> Callable:
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff_member:
-            raise Http404("No such page")
+        require_staff_page(request.user)
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)
@@ -68,8 +68,7 @@ def search_contacts(user: User, query: str, *, limit: int = 10) -> list[Contact]
 
 
 def _require_staff(user: User) -> None:
-    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
-        raise Http404("No such page")
+    require_staff_page(user)
 
 
 def get_organization_for_user(user: User, pk: int | str) -> Organization:

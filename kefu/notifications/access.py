@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin_page
 from kefu.accounts.models import Group, User
 from kefu.notifications.models import Notification
 
@@ -17,8 +19,7 @@ def get_notification_for_user(user: User, pk: int) -> Notification:
 
 def require_admin(user: User) -> None:
     """Group settings (the waiting threshold) are the administrators' business."""
-    if not user.is_authenticated or not user.is_admin:
-        raise Http404("No such page")
+    require_admin_page(user, _("Only administrators change group settings."))
 
 
 def get_group_for_admin(user: User, pk: int) -> Group:

@@ -7,14 +7,13 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from kefu.accounts.access import group_ids_for
+from kefu.accounts.access import group_ids_for, require_staff_page
 from kefu.accounts.models import Group, Role, User
 from kefu.routing.models import AssignmentRule
 
 
 def require_routing_reader(user: User) -> None:
-    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
-        raise Http404("No such page")
+    require_staff_page(user)
 
 
 def can_edit_rules(user: User) -> bool:

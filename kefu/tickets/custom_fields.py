@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin
 from kefu.audit.actions import changes_since, record, snapshot
 from kefu.lib import config_cache
 from kefu.tickets.models import (
@@ -336,10 +337,7 @@ def save_custom_field(
     ticket has a value), ``choices``, ``help_text``, ``is_required``, ``position``, ``is_active``.
     Fields are deactivated, never deleted: tickets keep their values.
     """
-    from django.core.exceptions import PermissionDenied
-
-    if actor is None or not actor.is_admin:
-        raise PermissionDenied(_("Only administrators define custom fields."))
+    require_admin(actor, _("Only administrators define custom fields."))
     allowed = {
         "key",
         "label",

@@ -8,11 +8,12 @@ Renaming and merging rewrite the affected tickets' search documents in the same 
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin
 from kefu.accounts.models import User
 from kefu.audit.actions import record
 from kefu.tickets.actions import normalise_tags
@@ -21,8 +22,7 @@ from kefu.tickets.search import index_tickets
 
 
 def _require_admin(actor: User | None) -> None:
-    if actor is not None and not actor.is_admin:
-        raise PermissionDenied(_("Only administrators manage tags."))
+    require_admin(actor, _("Only administrators manage tags."))
 
 
 def _clean_name(name: str, tag: Tag | None) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kefu.accounts.access import require_admin_page
 from kefu.customers.access import staff_console_view
 from kefu.tickets.bulk import ACTION_ERRORS
 from kefu.tickets.models import Tag, TicketType
@@ -20,8 +20,7 @@ from kefu.tickets.views import add_action_error, render_console
 
 
 def _require_admin(request) -> None:
-    if not request.user.is_admin:
-        raise PermissionDenied(_("Only administrators manage ticket types and tags."))
+    require_admin_page(request.user, _("Only administrators manage ticket types and tags."))
 
 
 # --- ticket types ---------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin
 from kefu.accounts.models import User
 from kefu.audit.actions import changes_since, record, snapshot
 from kefu.tickets.models import TicketType
@@ -32,8 +33,7 @@ def save_ticket_type(
     is_active: bool = True,
 ) -> TicketType:
     """Create (``ticket_type=None``, with a ``key``) or change a ticket type."""
-    if actor is not None and not actor.is_admin:
-        raise PermissionDenied(_("Only administrators manage ticket types."))
+    require_admin(actor, _("Only administrators manage ticket types."))
     creating = ticket_type is None
     ticket_type = ticket_type or TicketType()
     before = snapshot(ticket_type, AUDITED_FIELDS)

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin
 from kefu.accounts.models import User
 from kefu.audit.actions import changes_since, record, snapshot
 from kefu.lib import config_cache
@@ -44,8 +45,7 @@ CONFIG_FIELDS = (
 
 
 def _require_admin(actor: User | None) -> None:
-    if actor is not None and not (actor.is_active and actor.is_admin):
-        raise PermissionDenied(_("Only administrators change triage settings."))
+    require_admin(actor, _("Only administrators change triage settings."))
 
 
 def model_path(version: int):

@@ -436,8 +436,9 @@ CALLS: dict[str, tuple[str, Callable[[World], tuple[tuple, dict]]]] = {
 # Actions that write neither entry, each with the reason it needs none.
 NOT_RECORDED = {
     "kefu.audit.actions.record": "it is the audit entry",
+    "kefu.accounts.access.require_admin": "a guard; it writes nothing",
+    "kefu.accounts.access.require_staff": "a guard; it writes nothing",
     "kefu.audit.privacy.require_privacy_admin": "a guard; it writes nothing",
-    "kefu.sla.actions.config.require_admin": "a guard; it writes nothing",
     "kefu.accounts.actions.update_preferences": "the user's own language, zone and signature",
     "kefu.notifications.actions.update_preferences": "the user's own notification switches",
     "kefu.notifications.actions.mark_read": "the user's own inbox",

@@ -9,11 +9,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from kefu.accounts.access import require_admin, require_staff
 from kefu.accounts.models import Group, User
 from kefu.audit.actions import changes_for, record
 from kefu.automation import outgoing
-from kefu.automation.access import may_manage, may_share, require_admin, require_staff
+from kefu.automation.access import may_manage, may_share
 from kefu.automation.actions.schedule import reschedule_rule
 from kefu.automation.models import (
     CannedResponse,
@@ -31,6 +33,7 @@ from kefu.automation.rules import FIELD_ACTIONS, normalise_actions, normalise_co
 from kefu.tickets.models import State
 
 MACRO_ACTIONS = FIELD_ACTIONS
+ADMINS_ONLY = gettext_noop("Only administrators change triggers, time rules and webhooks.")
 
 
 def _name(value: Any, field: str = "name", max_length: int = 120) -> str:
@@ -68,7 +71,7 @@ def _record_saved(actor: User, kind: str, instance, is_new: bool, changes: dict)
 @transaction.atomic
 def save_trigger(actor: User, trigger: Trigger | None = None, **fields: Any) -> Trigger:
     """Create (``trigger=None``) or change a trigger; ``fields`` as on the model."""
-    require_admin(actor)
+    require_admin(actor, _(ADMINS_ONLY))
     trigger = trigger or Trigger()
     is_new = trigger.pk is None
     if "name" in fields:
@@ -104,7 +107,7 @@ def save_trigger(actor: User, trigger: Trigger | None = None, **fields: Any) -> 
 
 @transaction.atomic
 def save_time_rule(actor: User, rule: TimeRule | None = None, **fields: Any) -> TimeRule:
-    require_admin(actor)
+    require_admin(actor, _(ADMINS_ONLY))
     rule = rule or TimeRule()
     is_new = rule.pk is None
     if "name" in fields:
@@ -217,7 +220,7 @@ def save_canned_response(
 @transaction.atomic
 def save_webhook(actor: User, hook: Webhook | None = None, **fields: Any) -> Webhook:
     """``secret``: empty or missing keeps the current one (a new webhook gets a random one)."""
-    require_admin(actor)
+    require_admin(actor, _(ADMINS_ONLY))
     hook = hook or Webhook()
     is_new = hook.pk is None
     if "name" in fields:

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import phonenumbers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from kefu.accounts.access import require_staff
 from kefu.accounts.models import User
 from kefu.audit.actions import changes_since, record, snapshot
 from kefu.customers.models import (
@@ -30,8 +31,7 @@ REASON_CONTACTS_MERGED = gettext_noop("Duplicate customer records were merged")
 
 
 def _require_staff(actor: User | None) -> None:
-    if actor is not None and not actor.is_staff_member:
-        raise PermissionDenied(_("Only staff manage customers."))
+    require_staff(actor, _("Only staff manage customers."))
 
 
 def normalise_identifiers(
