@@ -1,4 +1,5 @@
-"""Who may do what with groups and users; ticket access lives in ``kefu.tickets.access``."""
+"""Who may do what with groups and users, and the permission guards every app uses; ticket access
+lives in ``kefu.tickets.access``."""
 
 from __future__ import annotations
 

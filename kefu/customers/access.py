@@ -67,12 +67,8 @@ def search_contacts(user: User, query: str, *, limit: int = 10) -> list[Contact]
     return list(matches.select_related("organization").order_by("name", "pk")[:limit])
 
 
-def _require_staff(user: User) -> None:
-    require_staff_page(user)
-
-
 def get_organization_for_user(user: User, pk: int | str) -> Organization:
-    _require_staff(user)
+    require_staff_page(user)
     try:
         return Organization.objects.get(pk=pk)
     except (Organization.DoesNotExist, ValueError, TypeError):
@@ -80,7 +76,7 @@ def get_organization_for_user(user: User, pk: int | str) -> Organization:
 
 
 def get_product_for_user(user: User, pk: int | str) -> Product:
-    _require_staff(user)
+    require_staff_page(user)
     try:
         return Product.objects.get(pk=pk)
     except (Product.DoesNotExist, ValueError, TypeError):
@@ -88,7 +84,7 @@ def get_product_for_user(user: User, pk: int | str) -> Product:
 
 
 def get_document_for_user(user: User, pk: int | str) -> ProductDocument:
-    _require_staff(user)
+    require_staff_page(user)
     try:
         return ProductDocument.objects.select_related("product").get(pk=pk, is_active=True)
     except (ProductDocument.DoesNotExist, ValueError, TypeError):
@@ -131,7 +127,7 @@ def contacts_readable_by(user: User) -> QuerySet[Contact]:
 
 
 def get_import_for_user(user: User, pk: int | str) -> ImportRun:
-    _require_staff(user)
+    require_staff_page(user)
     if not (user.is_admin or user.is_supervisor):
         raise Http404("No such import")
     try:

@@ -12,22 +12,18 @@ from kefu.accounts.models import Group, Role, User
 from kefu.routing.models import AssignmentRule
 
 
-def require_routing_reader(user: User) -> None:
-    require_staff_page(user)
-
-
 def can_edit_rules(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role in (Role.ADMIN, Role.SUPERVISOR)
 
 
 def require_rule_editor(user: User) -> None:
-    require_routing_reader(user)
+    require_staff_page(user)
     if not can_edit_rules(user):
         raise PermissionDenied("Only administrators and supervisors change assignment rules.")
 
 
 def get_rule_for_user(user: User, pk: int, *, write: bool = False) -> AssignmentRule:
-    require_rule_editor(user) if write else require_routing_reader(user)
+    require_rule_editor(user) if write else require_staff_page(user)
     try:
         return AssignmentRule.objects.get(pk=pk)
     except (AssignmentRule.DoesNotExist, ValueError, TypeError):
@@ -43,7 +39,7 @@ def can_configure_group(user: User, group: Group) -> bool:
 
 
 def get_group_for_user(user: User, pk: int, *, write: bool = False) -> Group:
-    require_routing_reader(user)
+    require_staff_page(user)
     try:
         group = Group.objects.get(pk=pk, is_active=True)
     except (Group.DoesNotExist, ValueError, TypeError):
@@ -73,7 +69,7 @@ def staff_for_routing():
 
 
 def get_agent_for_user(user: User, pk: int, *, write: bool = False) -> User:
-    require_routing_reader(user)
+    require_staff_page(user)
     try:
         agent = staff_for_routing().get(pk=pk)
     except (User.DoesNotExist, ValueError, TypeError):
