@@ -17,13 +17,13 @@ def get_notification_for_user(user: User, pk: int) -> Notification:
         raise Http404("No such notification") from None
 
 
-def require_admin(user: User) -> None:
+def require_group_settings_page(user: User) -> None:
     """Group settings (the waiting threshold) are the administrators' business."""
     require_admin_page(user, _("Only administrators change group settings."))
 
 
 def get_group_for_admin(user: User, pk: int) -> Group:
-    require_admin(user)
+    require_group_settings_page(user)
     try:
         return Group.objects.get(pk=pk)
     except (Group.DoesNotExist, ValueError, TypeError):

@@ -62,6 +62,14 @@ def test_it_covers_every_kefu_model_admin_with_the_shared_base(cast):
     assert [a for a in kefu_admins if not isinstance(a, ReadOnlyModelAdmin)] == []
 
 
+def test_every_registered_admin_still_lists_its_rows(client, cast):
+    client.force_login(cast.admin)
+    for model in admin.site._registry:
+        meta = model._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        assert client.get(url).status_code == 200, url
+
+
 def test_an_admin_cannot_change_a_role_through_the_django_admin(client, cast):
     client.force_login(cast.admin)
     url = reverse("admin:accounts_user_change", args=[cast.agent.pk])
