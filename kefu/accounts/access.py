@@ -1,8 +1,12 @@
-"""Who may do what with groups and users; ticket access lives in ``kefu.tickets.access``."""
+"""Who may do what with groups and users, and the permission guards every app uses; ticket access
+lives in ``kefu.tickets.access``."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Access, Group, Membership, Role, User
 
@@ -51,20 +55,50 @@ def can_be_assigned(user: User, group: Group) -> bool:
     return assignable_agents(group).filter(pk=user.pk).exists()
 
 
-def require_admin_page(user: User) -> None:
-    """Administration pages: customers (and anonymous users) get a 404, other staff a 403."""
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
+# --- the permission guards -------------------------------------------------------------------
+# One answer for the same case everywhere (docs/architecture.md, "Permission guards"):
+# - console pages: anyone who is not active staff (customers) gets 404, as for a page that does
+#   not exist; staff without the role get 403 with the reason. Anonymous visitors never reach
+#   these guards: ``login_required`` sends them to the login page first.
+# - actions and the API: 403 with the reason (an API client needs to know why); ``None`` as the
+#   actor is the system or the command line, which may do anything.
+# Everything checks ``is_active``: a deactivated user's open session or token grants nothing.
 
-    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+
+def is_active_staff(user: User | None) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff_member)
+
+
+def is_active_admin(user: User | None) -> bool:
+    return is_active_staff(user) and user.role == Role.ADMIN  # type: ignore[union-attr]
+
+
+def require_staff(actor: User | None, message: str | None = None) -> None:
+    """Actions and API handlers: staff only (``None``, the system, passes)."""
+    if actor is not None and not is_active_staff(actor):
+        raise PermissionDenied(message or _("Only staff can do this."))
+
+
+def require_admin(actor: User | None, message: str | None = None) -> None:
+    """Actions and API handlers: administrators only (``None``, the system, passes)."""
+    if actor is not None and not is_active_admin(actor):
+        raise PermissionDenied(message or _("Only administrators can do this."))
+
+
+def require_staff_page(user: User) -> None:
+    """Console pages for staff: everyone else gets a 404."""
+    if not is_active_staff(user):
         raise Http404("No such page")
+
+
+def require_admin_page(user: User, message: str | None = None) -> None:
+    """Administration pages: non-staff get a 404, other staff a 403."""
+    require_staff_page(user)
     if user.role != Role.ADMIN:
-        raise PermissionDenied("Only administrators manage users and groups.")
+        raise PermissionDenied(message or _("Only administrators manage users and groups."))
 
 
 def get_user_for_admin(user: User, pk: int | str) -> User:
-    from django.http import Http404
-
     require_admin_page(user)
     try:
         return User.objects.get(pk=pk)
@@ -73,8 +107,6 @@ def get_user_for_admin(user: User, pk: int | str) -> User:
 
 
 def get_group_for_admin(user: User, pk: int | str) -> Group:
-    from django.http import Http404
-
     require_admin_page(user)
     try:
         return Group.objects.select_related("escalation_group").get(pk=pk)
@@ -95,8 +127,6 @@ def tokens_visible_to(user: User):
 
 def get_token_for_user(user: User, pk: int | str):
     """A token ``user`` may see and revoke (their own; any for administrators), or 404."""
-    from django.http import Http404
-
     from kefu.accounts.models import ApiToken
 
     try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin, require_staff
 from kefu.accounts.models import Access, ApiToken, Group, Membership, Role, User, hash_token
 from kefu.audit.actions import changes_for, record
 from kefu.lib.errors import BusinessRuleError
@@ -23,8 +24,7 @@ from kefu.lib.errors import BusinessRuleError
 
 def _require_admin(actor: User | None) -> None:
     # ``None`` is the operator at the command line, who has the machine and so every right.
-    if actor is not None and actor.role != Role.ADMIN:
-        raise PermissionDenied(_("Only administrators manage users and groups."))
+    require_admin(actor, _("Only administrators manage users and groups."))
 
 
 @transaction.atomic
@@ -209,8 +209,7 @@ def create_api_token(
     """
     if actor is not None and actor.pk != user.pk:
         _require_admin(actor)
-    if actor is not None and not actor.is_staff_member:
-        raise PermissionDenied(_("Only staff use API tokens."))
+    require_staff(actor, _("Only staff use API tokens."))
     if not user.is_active:
         raise ValidationError({"user": _("The user is deactivated.")})
     if expires_at is not None and expires_at <= timezone.now():

@@ -1,22 +1,20 @@
-"""Django admin (administrators only, see ``User.is_staff``) for users, groups and API tokens.
-
-Users are created with ``kefu user create`` or, for customers, by inviting them from the console,
-so passwords never pass through this form; the admin edits roles, memberships and activation.
-"""
+"""Django admin (administrators only, see ``User.is_staff``): users, groups and API tokens, read
+only. Roles, memberships, activation and groups change on the console's Administration pages,
+whose actions keep the rules (the last administrator keeps the role, deactivation hands tickets
+over) and write the audit log."""
 
 from django.contrib import admin
 
 from kefu.accounts.models import ApiToken, Group, Membership, User
+from kefu.lib.admin import ReadOnlyInline, ReadOnlyModelAdmin
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
     model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ReadOnlyModelAdmin):
     list_display = ["email", "name", "role", "language", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["email", "name"]
@@ -30,34 +28,20 @@ class UserAdmin(admin.ModelAdmin):
         "last_login",
         "date_joined",
     ]
-    readonly_fields = ["email", "last_login", "date_joined"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # deactivate instead: tickets and the timeline keep pointing at the user
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(ReadOnlyModelAdmin):
     list_display = ["name", "email", "is_default", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
-    fields = ["name", "description", "email", "is_default", "is_active"]
+    fields = ["name", "description", "email", "is_default", "escalation_group", "is_active"]
     inlines = [MembershipInline]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyModelAdmin):
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["user__email", "name", "prefix"]
-    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at"]
     exclude = ["token_hash"]
-
-    def has_add_permission(self, request):
-        return False  # a token is shown once, by `kefu token create`

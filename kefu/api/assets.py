@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from kefu.accounts.access import require_staff
 from kefu.accounts.models import User
 from kefu.api.auth import current_user
 from kefu.api.contacts import organization_by_id
@@ -104,8 +105,7 @@ def asset_data(asset: Asset, user: User) -> dict[str, Any]:
 
 def _staff(request: HttpRequest) -> User:
     user = current_user(request)
-    if not user.is_staff_member:
-        raise PermissionDenied(_("Only staff manage assets."))
+    require_staff(user, _("Only staff manage assets."))
     return user
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from kefu.accounts.access import require_admin
 from kefu.api.auth import current_user
 from kefu.api.pagination import keyset_page
 from kefu.api.schemas import ERRORS, Ref
@@ -69,8 +69,7 @@ def entry_data(entry: AuditEntry) -> dict[str, Any]:
 @router.get("/audit", response={200: AuditPage, **ERRORS}, url_name="list_audit_entries")
 def list_entries(request: HttpRequest, filters: Query[AuditFilters]):
     """Newest first; ``next_cursor`` fetches the next page. Dates are whole days, inclusive."""
-    if not current_user(request).is_admin:
-        raise PermissionDenied(_("Only administrators see the audit log."))
+    require_admin(current_user(request), _("Only administrators see the audit log."))
     entries = filter_entries(
         actor_id=filters.actor,
         object_type=filters.object_type,

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
-from kefu.accounts.access import groups_visible_to
+from kefu.accounts.access import groups_visible_to, require_admin, require_staff
 from kefu.api.auth import current_user
 from kefu.api.schemas import ERRORS, Ref, StrictSchema, TicketOut, ref, ticket_data
 from kefu.api.tickets import with_relations
@@ -26,8 +26,6 @@ from kefu.automation.access import (
     get_usable_macro,
     get_webhook_for_user,
     listable,
-    require_admin,
-    require_staff,
 )
 from kefu.automation.models import (
     CannedResponse,

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from kefu.accounts.access import require_staff
 from kefu.accounts.models import User
 from kefu.api.auth import current_user
 from kefu.api.pagination import keyset_page
@@ -97,8 +98,7 @@ def contact_data(contact: Contact, user: User) -> dict[str, Any]:
 
 
 def _require_staff(user: User) -> None:
-    if not user.is_staff_member:
-        raise PermissionDenied(_("Only staff manage customers."))
+    require_staff(user, _("Only staff manage customers."))
 
 
 def _get(user: User, pk: int) -> Contact:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 
+from kefu.accounts.access import require_staff
 from kefu.accounts.models import User
 from kefu.api.auth import current_user
 from kefu.api.schemas import (
@@ -29,8 +30,7 @@ RENAMED = {"required": "is_required", "active": "is_active"}
 
 
 def _require_staff(user: User) -> None:
-    if not user.is_staff_member:
-        raise PermissionDenied(_("Only staff can read custom field definitions."))
+    require_staff(user, _("Only staff can read custom field definitions."))
 
 
 def _ticket_types(keys: list[str]) -> list[TicketType]:

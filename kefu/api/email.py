@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from kefu.accounts.access import require_admin
 from kefu.accounts.models import Group
 from kefu.api.auth import current_user
 from kefu.api.errors import PayloadTooLarge
@@ -56,8 +57,7 @@ class InboundOut(Schema):
 )
 def inbound(request: HttpRequest):
     user = current_user(request)
-    if not user.is_admin:
-        raise PermissionDenied(_("Only administrators' tokens may deliver mail."))
+    require_admin(user, _("Only administrators' tokens may deliver mail."))
     raw = request.body
     if not raw.strip():
         raise ValidationError({"body": _("Send one raw RFC 5322 message as the request body.")})
@@ -224,8 +224,7 @@ def _values(payload: MailboxIn) -> dict:
 
 def _require_admin(request: HttpRequest):
     user = current_user(request)
-    if not user.is_admin:
-        raise PermissionDenied(_("Only administrators manage mailboxes."))
+    require_admin(user, _("Only administrators manage mailboxes."))
     return user
 
 

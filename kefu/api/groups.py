@@ -1,21 +1,20 @@
-"""``/groups`` (departments: staff read, administrators create, change, deactivate) and
-``/ticket-types``: the ids and keys that requests refer to."""
+"""``/groups`` (departments: staff read, administrators create, change, deactivate): the ids
+that requests refer to."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from kefu.accounts import actions
-from kefu.accounts.access import get_group_for_admin
+from kefu.accounts.access import get_group_for_admin, require_admin, require_staff
 from kefu.accounts.models import Group
 from kefu.api.auth import current_user
-from kefu.api.schemas import ERRORS, ErrorOut, Ref, StrictSchema, TicketTypeList
-from kefu.tickets.models import TicketType
+from kefu.api.schemas import ERRORS, ErrorOut, Ref, StrictSchema
 
 router = Router(tags=["reference"])
 
@@ -90,8 +89,7 @@ def group_data(group: Group, *, members: bool = False) -> dict[str, Any]:
 
 def _require_staff(request: HttpRequest):
     user = current_user(request)
-    if not user.is_staff_member:
-        raise PermissionDenied(_("Only staff can list groups."))
+    require_staff(user, _("Only staff can list groups."))
     return user
 
 
@@ -166,8 +164,7 @@ def update_group(request: HttpRequest, group_id: int, payload: GroupIn):
 
 
 def get_group_for_admin_or_403(user) -> None:
-    if not user.is_admin:
-        raise PermissionDenied(_("Only administrators manage users and groups."))
+    require_admin(user, _("Only administrators manage users and groups."))
 
 
 def _escalation(fields: dict[str, Any]) -> dict[str, Any]:
@@ -184,14 +181,3 @@ def _escalation(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _fresh(pk: int) -> Group:
     return Group.objects.select_related("escalation_group").get(pk=pk)
-
-
-@router.get(
-    "/ticket-types",
-    response={200: TicketTypeList, 401: ErrorOut, 429: ErrorOut},
-    url_name="list_ticket_types",
-    summary="Ticket types",
-)
-def list_ticket_types(request: HttpRequest):
-    types = TicketType.objects.filter(is_active=True)
-    return {"items": [{"key": kind.key, "name": str(kind)} for kind in types]}

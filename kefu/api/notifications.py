@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from kefu.accounts.access import require_staff
 from kefu.accounts.models import User
 from kefu.api.auth import current_user
 from kefu.api.pagination import keyset_page
@@ -81,8 +81,7 @@ class PreferencesIn(StrictSchema):
 
 def _staff(request: HttpRequest) -> User:
     user = current_user(request)
-    if not user.is_staff_member:
-        raise PermissionDenied(_("Only staff receive notifications."))
+    require_staff(user, _("Only staff receive notifications."))
     return user
 
 

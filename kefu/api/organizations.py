@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from kefu.accounts.access import require_staff
 from kefu.accounts.models import User
 from kefu.api.auth import current_user
 from kefu.api.pagination import keyset_page
@@ -76,8 +76,7 @@ def organization_data(organization: Organization) -> dict[str, Any]:
 
 def _staff(request: HttpRequest) -> User:
     user = current_user(request)
-    if not user.is_staff_member:
-        raise PermissionDenied(_("Only staff manage customers."))
+    require_staff(user, _("Only staff manage customers."))
     return user
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from kefu.accounts.access import require_staff
 from kefu.accounts.models import Group, User
 from kefu.api.auth import current_user
 from kefu.api.schemas import ERRORS, Ref, StrictSchema
@@ -19,7 +20,6 @@ from kefu.routing.access import (
     get_agent_for_user,
     get_group_for_user,
     get_rule_for_user,
-    require_routing_reader,
     require_rule_editor,
     staff_for_routing,
 )
@@ -112,7 +112,7 @@ def rule_data(rule: AssignmentRule) -> dict[str, Any]:
 
 @router.get("/routing/rules", response={200: RuleList, **ERRORS}, url_name="list_routing_rules")
 def list_rules(request: HttpRequest):
-    require_routing_reader(current_user(request))
+    require_staff(current_user(request))
     return {"items": [rule_data(r) for r in AssignmentRule.objects.order_by("position", "pk")]}
 
 
@@ -198,7 +198,7 @@ def group_routing_data(group: Group) -> dict[str, Any]:
     "/routing/groups", response={200: GroupRoutingList, **ERRORS}, url_name="list_group_routing"
 )
 def list_groups(request: HttpRequest):
-    require_routing_reader(current_user(request))
+    require_staff(current_user(request))
     return {"items": [group_routing_data(g) for g in Group.objects.filter(is_active=True)]}
 
 
@@ -285,7 +285,7 @@ def agent_data(user: User, profile: AgentProfile | None = None, open_count: int 
 
 @router.get("/routing/agents", response={200: AgentList, **ERRORS}, url_name="list_agents")
 def list_agents(request: HttpRequest):
-    require_routing_reader(current_user(request))
+    require_staff(current_user(request))
     rows = agent_overview(staff_for_routing())
     return {"items": [agent_data(row.user, row.profile, row.open_count) for row in rows]}
 

@@ -361,6 +361,8 @@ class GroupList(Schema):
 class TicketTypeOut(Schema):
     key: str
     name: str
+    position: int
+    active: bool
 
 
 class TicketTypeList(Schema):

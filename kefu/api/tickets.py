@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 
+from kefu.accounts.access import require_staff
 from kefu.accounts.models import Group, User
 from kefu.api.attachments import decode_attachments
 from kefu.api.auth import current_user
@@ -137,8 +138,7 @@ def take_next(request: HttpRequest):
 )
 def bulk_update(request: HttpRequest, payload: BulkIn):
     user = current_user(request)
-    if not user.is_staff_member:
-        raise PermissionDenied(_("Only staff change tickets in bulk."))
+    require_staff(user, _("Only staff change tickets in bulk."))
     changes = payload.model_dump(exclude_unset=True, exclude={"tickets", "reason", "merge_into"})
     for name, value in changes.items():
         if value is None and name != "assignee":

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from kefu.accounts.access import require_admin
 from kefu.api.auth import current_user
 from kefu.api.schemas import ERRORS
 from kefu.tickets.access import get_ticket_for_user
@@ -138,8 +138,7 @@ def status(request: HttpRequest):
 )
 def train(request: HttpRequest):
     user = current_user(request)
-    if not user.is_admin:
-        raise PermissionDenied(_("Only administrators train the triage model."))
+    require_admin(user, _("Only administrators train the triage model."))
     return 202, version_data(actions.request_training(user))
 
 

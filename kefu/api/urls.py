@@ -26,6 +26,8 @@ from kefu.api import (
     products,
     routing,
     sla,
+    tags,
+    ticket_types,
     tickets,
     triage,
     users,
@@ -69,6 +71,8 @@ api.add_router("", sla.router)
 api.add_router("", notifications.router)
 api.add_router("", custom_fields.router)
 api.add_router("", categories.router)
+api.add_router("", ticket_types.router)
+api.add_router("", tags.router)
 api.add_router("", routing.router)
 api.add_router("", automation.router)
 api.add_router("", triage.router)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from kefu.accounts import actions
+from kefu.accounts.access import require_admin, require_staff
 from kefu.accounts.models import STAFF_ROLES, Access, Group, Membership, Role, User
 from kefu.api.auth import current_user
 from kefu.api.schemas import ERRORS, StrictSchema
@@ -110,8 +111,7 @@ def user_data(user: User) -> dict[str, Any]:
 
 def _visible_users(viewer: User):
     """Administrators: everyone; other staff: active colleagues (for assignments); else none."""
-    if not viewer.is_staff_member:
-        raise PermissionDenied(_("Only staff can list users."))
+    require_staff(viewer, _("Only staff can list users."))
     users = User.objects.prefetch_related("memberships__group")
     if viewer.is_admin:
         return users
@@ -126,8 +126,7 @@ def _get_user(viewer: User, pk: int) -> User:
 
 
 def _require_admin(viewer: User) -> None:
-    if not viewer.is_admin:
-        raise PermissionDenied(_("Only administrators manage users and groups."))
+    require_admin(viewer, _("Only administrators manage users and groups."))
 
 
 def _group(pk: int, field: str = "groups") -> Group:

@@ -83,6 +83,25 @@ def changes_for(obj: models.Model | None, values: Mapping[str, Any]) -> dict[str
     return changes
 
 
+def snapshot(obj: models.Model, names: Iterable[str]) -> dict[str, Any]:
+    """The values of ``names`` on ``obj`` before a write (``None`` each for an unsaved object);
+    ``changes_since`` compares them with the values after it. For actions that validate and set
+    fields one by one, where ``changes_for`` would have to repeat the validation."""
+    if obj.pk is None:
+        return dict.fromkeys(names)
+    return {name: getattr(obj, name) for name in names}
+
+
+def changes_since(before: Mapping[str, Any], obj: models.Model) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for each field of ``before`` whose value on ``obj`` differs."""
+    changes: dict[str, list[Any]] = {}
+    for name, old in before.items():
+        new = getattr(obj, name)
+        if _comparable(old) != _comparable(new):
+            changes[name] = [old, new]
+    return changes
+
+
 def record(
     actor: Any,
     action: str,

@@ -15,7 +15,13 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from kefu.accounts.access import group_ids_for
+from kefu.accounts.access import (
+    group_ids_for,
+    is_active_admin,
+    is_active_staff,
+    require_admin_page,
+    require_staff_page,
+)
 from kefu.accounts.models import User
 from kefu.automation.models import (
     CannedResponse,
@@ -28,23 +34,12 @@ from kefu.automation.models import (
 )
 
 
-def _is_staff(user: User) -> bool:
-    return user.is_authenticated and user.is_active and user.is_staff_member
-
-
-def require_staff(user: User) -> None:
-    if not _is_staff(user):
-        raise Http404("No such page")
-
-
-def require_admin(user: User) -> None:
-    require_staff(user)
-    if not user.is_admin:
-        raise PermissionDenied(_("Only administrators change triggers, time rules and webhooks."))
+def require_configurator_page(user: User) -> None:
+    require_admin_page(user, _("Only administrators change triggers, time rules and webhooks."))
 
 
 def can_configure(user: User) -> bool:
-    return _is_staff(user) and user.is_admin
+    return is_active_admin(user)
 
 
 M = TypeVar("M", bound=Model)
@@ -58,22 +53,22 @@ def _get(queryset: QuerySet[M], pk: int, what: str) -> M:
 
 
 def get_trigger_for_user(user: User, pk: int, *, write: bool = False) -> Trigger:
-    require_admin(user) if write else require_staff(user)
+    require_configurator_page(user) if write else require_staff_page(user)
     return _get(Trigger.objects.all(), pk, "trigger")
 
 
 def get_time_rule_for_user(user: User, pk: int, *, write: bool = False) -> TimeRule:
-    require_admin(user) if write else require_staff(user)
+    require_configurator_page(user) if write else require_staff_page(user)
     return _get(TimeRule.objects.all(), pk, "time rule")
 
 
 def get_webhook_for_user(user: User, pk: int) -> Webhook:
-    require_admin(user)
+    require_configurator_page(user)
     return _get(Webhook.objects.all(), pk, "webhook")
 
 
 def get_delivery_for_user(user: User, webhook: Webhook, pk: int) -> WebhookDelivery:
-    require_admin(user)
+    require_configurator_page(user)
     return _get(webhook.deliveries.all(), pk, "delivery")
 
 
@@ -104,14 +99,14 @@ S = TypeVar("S", Macro, CannedResponse)
 
 def usable(model: type[Macro] | type[CannedResponse], user: User) -> QuerySet:
     """Active items ``user`` may use on tickets."""
-    if not _is_staff(user):
+    if not is_active_staff(user):
         return model.objects.none()
     return model.objects.filter(usable_filter(user), is_active=True)
 
 
 def listable(model: type[Macro] | type[CannedResponse], user: User) -> QuerySet:
     """What the management page lists: usable items plus inactive ones the user manages."""
-    if not _is_staff(user):
+    if not is_active_staff(user):
         return model.objects.none()
     return model.objects.filter(
         Q(usable_filter(user), is_active=True) | manageable_filter(user)
@@ -136,7 +131,7 @@ def may_share(user: User, visibility: str, group_id: int | None) -> bool:
 
 
 def _get_shared(model: type[S], user: User, pk: int, write: bool, what: str) -> S:
-    require_staff(user)
+    require_staff_page(user)
     item = _get(listable(model, user), pk, what)
     if write and not may_manage(user, item):
         raise PermissionDenied(_("You can use this but not change it."))
@@ -152,5 +147,5 @@ def get_canned_response_for_user(user: User, pk: int, *, write: bool = False) ->
 
 
 def get_usable_macro(user: User, pk: int) -> Macro:
-    require_staff(user)
+    require_staff_page(user)
     return _get(usable(Macro, user), pk, "macro")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kefu.accounts.access import require_staff_page
 from kefu.automation import actions
 from kefu.automation.access import (
     can_configure,
@@ -26,8 +27,7 @@ from kefu.automation.access import (
     get_webhook_for_user,
     listable,
     may_manage,
-    require_admin,
-    require_staff,
+    require_configurator_page,
     usable,
 )
 from kefu.automation.forms import (
@@ -96,7 +96,7 @@ def index(request):
 
 @staff_console_view
 def trigger_list(request):
-    require_staff(request.user)
+    require_staff_page(request.user)
     triggers = [_described(t) for t in Trigger.objects.all()]
     return _page(request, "automation/triggers.html", {"triggers": triggers, "tab": "triggers"})
 
@@ -106,7 +106,7 @@ def trigger_edit(request, pk: int | None = None):
     posted = request.method == "POST"
     trigger = get_trigger_for_user(request.user, pk, write=posted) if pk else None
     if trigger is None:
-        require_admin(request.user)
+        require_configurator_page(request.user)
     data = request.POST if posted else None
     form = TriggerForm(data, initial=TriggerForm.initial_for(trigger) if trigger else None)
     conditions = condition_formset(data, editable_rows(trigger.conditions) if trigger else None)
@@ -141,7 +141,7 @@ def trigger_toggle(request, pk: int):
 
 @staff_console_view
 def time_rule_list(request):
-    require_staff(request.user)
+    require_staff_page(request.user)
     rules = [_described(r) for r in TimeRule.objects.all()]
     return _page(request, "automation/time_rules.html", {"rules": rules, "tab": "time_rules"})
 
@@ -151,7 +151,7 @@ def time_rule_edit(request, pk: int | None = None):
     posted = request.method == "POST"
     rule = get_time_rule_for_user(request.user, pk, write=posted) if pk else None
     if rule is None:
-        require_admin(request.user)
+        require_configurator_page(request.user)
     data = request.POST if posted else None
     fields = ("name", "state", "delay", "unit", "position", "is_active")
     form = TimeRuleForm(data, initial={f: getattr(rule, f) for f in fields} if rule else None)
@@ -189,7 +189,7 @@ def time_rule_toggle(request, pk: int):
 
 @staff_console_view
 def macro_list(request):
-    require_staff(request.user)
+    require_staff_page(request.user)
     macros = []
     for macro in listable(Macro, request.user):
         macro.action_texts = [describe_action(a) for a in macro.actions]
@@ -204,7 +204,7 @@ def _sharing_initial(item: Any) -> dict:
 
 @staff_console_view
 def macro_edit(request, pk: int | None = None):
-    require_staff(request.user)
+    require_staff_page(request.user)
     macro = get_macro_for_user(request.user, pk, write=True) if pk else None
     data = request.POST if request.method == "POST" else None
     initial = (
@@ -242,7 +242,7 @@ def macro_toggle(request, pk: int):
 
 @staff_console_view
 def canned_list(request):
-    require_staff(request.user)
+    require_staff_page(request.user)
     items = list(listable(CannedResponse, request.user))
     for item in items:
         item.may_manage = may_manage(request.user, item)
@@ -251,7 +251,7 @@ def canned_list(request):
 
 @staff_console_view
 def canned_edit(request, pk: int | None = None):
-    require_staff(request.user)
+    require_staff_page(request.user)
     item = get_canned_response_for_user(request.user, pk, write=True) if pk else None
     data = request.POST if request.method == "POST" else None
     initial = {**_sharing_initial(item), "title": item.title, "body": item.body} if item else None
@@ -279,7 +279,7 @@ def canned_toggle(request, pk: int):
 
 @staff_console_view
 def webhook_list(request):
-    require_admin(request.user)
+    require_configurator_page(request.user)
     hooks = Webhook.objects.all()
     return _page(request, "automation/webhooks.html", {"hooks": hooks, "tab": "webhooks"})
 
@@ -287,7 +287,7 @@ def webhook_list(request):
 @staff_console_view
 def webhook_edit(request, pk: int | None = None):
     hook = get_webhook_for_user(request.user, pk) if pk else None
-    require_admin(request.user)
+    require_configurator_page(request.user)
     data = request.POST if request.method == "POST" else None
     fields = ("name", "url", "events", "is_active")
     form = WebhookForm(data, initial={f: getattr(hook, f) for f in fields} if hook else None)

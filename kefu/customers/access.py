@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from kefu.accounts.access import require_staff_page
 from kefu.accounts.models import User
 from kefu.customers.models import (
     Asset,
@@ -29,8 +30,7 @@ def staff_console_view(view: Callable) -> Callable:
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff_member:
-            raise Http404("No such page")
+        require_staff_page(request.user)
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)
@@ -69,13 +69,8 @@ def search_contacts(user: User, query: str, *, limit: int = 10) -> list[Contact]
     return list(matches.select_related("organization").order_by("name", "pk")[:limit])
 
 
-def _require_staff(user: User) -> None:
-    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
-        raise Http404("No such page")
-
-
 def get_organization_for_user(user: User, pk: int | str) -> Organization:
-    _require_staff(user)
+    require_staff_page(user)
     try:
         return Organization.objects.get(pk=pk)
     except (Organization.DoesNotExist, ValueError, TypeError):
@@ -83,7 +78,7 @@ def get_organization_for_user(user: User, pk: int | str) -> Organization:
 
 
 def get_product_for_user(user: User, pk: int | str) -> Product:
-    _require_staff(user)
+    require_staff_page(user)
     try:
         return Product.objects.get(pk=pk)
     except (Product.DoesNotExist, ValueError, TypeError):
@@ -91,7 +86,7 @@ def get_product_for_user(user: User, pk: int | str) -> Product:
 
 
 def get_document_for_user(user: User, pk: int | str) -> ProductDocument:
-    _require_staff(user)
+    require_staff_page(user)
     try:
         return ProductDocument.objects.select_related("product").get(pk=pk, is_active=True)
     except (ProductDocument.DoesNotExist, ValueError, TypeError):
@@ -134,7 +129,7 @@ def contacts_readable_by(user: User) -> QuerySet[Contact]:
 
 
 def get_import_for_user(user: User, pk: int | str) -> ImportRun:
-    _require_staff(user)
+    require_staff_page(user)
     if not (user.is_admin or user.is_supervisor):
         raise Http404("No such import")
     try:

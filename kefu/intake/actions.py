@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin
 from kefu.accounts.models import Group, Role, User
 from kefu.audit.actions import changes_for, record
 from kefu.customers.actions import clear_email_bounce, find_or_create_contact, flag_email_bounced
@@ -597,8 +598,7 @@ OAUTH_PROVIDER_FIELDS = (
 
 
 def _require_admin(actor: User) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied(_("Only administrators manage mailboxes."))
+    require_admin(actor, _("Only administrators manage mailboxes."))
 
 
 @transaction.atomic

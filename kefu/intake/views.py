@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kefu.accounts.access import require_admin_page
 from kefu.accounts.models import Group
 from kefu.intake.access import (
     get_failed_email_for_user,
@@ -28,8 +29,7 @@ RECENT_FAILURES = 20
 
 
 def _require_admin(request) -> None:
-    if not request.user.is_admin:
-        raise Http404("No such page")
+    require_admin_page(request.user, _("Only administrators manage mailboxes."))
 
 
 @login_required

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin_page
 from kefu.accounts.models import Group, User
 from kefu.notifications.models import Notification
 
@@ -15,14 +17,13 @@ def get_notification_for_user(user: User, pk: int) -> Notification:
         raise Http404("No such notification") from None
 
 
-def require_admin(user: User) -> None:
+def require_group_settings_page(user: User) -> None:
     """Group settings (the waiting threshold) are the administrators' business."""
-    if not user.is_authenticated or not user.is_admin:
-        raise Http404("No such page")
+    require_admin_page(user, _("Only administrators change group settings."))
 
 
 def get_group_for_admin(user: User, pk: int) -> Group:
-    require_admin(user)
+    require_group_settings_page(user)
     try:
         return Group.objects.get(pk=pk)
     except (Group.DoesNotExist, ValueError, TypeError):

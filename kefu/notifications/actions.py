@@ -16,7 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.models import Group, Role, User
+from kefu.accounts.access import require_admin, require_staff
+from kefu.accounts.models import Group, User
+from kefu.audit.actions import record
 from kefu.lib import config_cache
 from kefu.notifications.mentions import staff_who_can_see
 from kefu.notifications.models import (
@@ -55,8 +57,7 @@ def preferences_for(user: User) -> dict[str, tuple[bool, bool]]:
 @transaction.atomic
 def update_preferences(actor: User, choices: dict[str, dict[str, bool]]) -> dict:
     """Set ``{kind: {"in_app": bool, "email": bool}}`` for oneself; missing keys stay as they are."""
-    if not actor.is_staff_member:
-        raise PermissionDenied(_("Only staff receive notifications."))
+    require_staff(actor, _("Only staff receive notifications."))
     unknown = set(choices) - set(Kind.values)
     if unknown:
         raise ValidationError(
@@ -183,13 +184,19 @@ def waiting_minutes(group: Group) -> int:
 @transaction.atomic
 def set_group_waiting_minutes(actor: User, group: Group, minutes: int | None) -> None:
     """An administrator sets the group's threshold (``None``: the site default; 0: never)."""
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied(_("Only administrators change group settings."))
+    require_admin(actor, _("Only administrators change group settings."))
     if minutes is not None and minutes < 0:
         raise ValidationError({"waiting_after_minutes": _("Give a number of minutes, 0 or more.")})
-    GroupWaitingSetting.objects.update_or_create(
-        group=group, defaults={"waiting_after_minutes": minutes}
-    )
+    setting, _created = GroupWaitingSetting.objects.select_for_update().get_or_create(group=group)
+    if setting.waiting_after_minutes != minutes:
+        record(
+            actor,
+            "group_waiting.updated",
+            group,
+            {"waiting_after_minutes": [setting.waiting_after_minutes, minutes]},
+        )
+        setting.waiting_after_minutes = minutes
+        setting.save(update_fields=["waiting_after_minutes"])
     # Pending alerts of this group follow the new threshold.
     for alert in WaitingAlert.objects.filter(
         ticket__group=group, notified_at__isnull=True

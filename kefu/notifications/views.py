@@ -22,7 +22,7 @@ from kefu.notifications import actions
 from kefu.notifications.access import (
     get_group_for_admin,
     get_notification_for_user,
-    require_admin,
+    require_group_settings_page,
 )
 from kefu.notifications.forms import GroupWaitingForm, PreferencesForm
 from kefu.notifications.mentions import handles, staff_who_can_see
@@ -132,7 +132,7 @@ def preferences(request):
 
 @staff_console_view
 def group_settings(request):
-    require_admin(request.user)
+    require_group_settings_page(request.user)
     settings_by_group = {
         row.group_id: row.waiting_after_minutes for row in GroupWaitingSetting.objects.all()
     }

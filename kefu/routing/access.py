@@ -7,14 +7,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from kefu.accounts.access import group_ids_for
+from kefu.accounts.access import group_ids_for, require_staff_page
 from kefu.accounts.models import Group, Role, User
 from kefu.routing.models import AssignmentRule
-
-
-def require_routing_reader(user: User) -> None:
-    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
-        raise Http404("No such page")
 
 
 def can_edit_rules(user: User) -> bool:
@@ -22,13 +17,13 @@ def can_edit_rules(user: User) -> bool:
 
 
 def require_rule_editor(user: User) -> None:
-    require_routing_reader(user)
+    require_staff_page(user)
     if not can_edit_rules(user):
         raise PermissionDenied("Only administrators and supervisors change assignment rules.")
 
 
 def get_rule_for_user(user: User, pk: int, *, write: bool = False) -> AssignmentRule:
-    require_rule_editor(user) if write else require_routing_reader(user)
+    require_rule_editor(user) if write else require_staff_page(user)
     try:
         return AssignmentRule.objects.get(pk=pk)
     except (AssignmentRule.DoesNotExist, ValueError, TypeError):
@@ -44,7 +39,7 @@ def can_configure_group(user: User, group: Group) -> bool:
 
 
 def get_group_for_user(user: User, pk: int, *, write: bool = False) -> Group:
-    require_routing_reader(user)
+    require_staff_page(user)
     try:
         group = Group.objects.get(pk=pk, is_active=True)
     except (Group.DoesNotExist, ValueError, TypeError):
@@ -74,7 +69,7 @@ def staff_for_routing():
 
 
 def get_agent_for_user(user: User, pk: int, *, write: bool = False) -> User:
-    require_routing_reader(user)
+    require_staff_page(user)
     try:
         agent = staff_for_routing().get(pk=pk)
     except (User.DoesNotExist, ValueError, TypeError):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Group, User
+from kefu.audit.actions import changes_since, record, snapshot
 from kefu.lib import config_cache
 from kefu.lib.errors import BusinessRuleError
 from kefu.routing.access import (
@@ -97,6 +98,7 @@ def save_rule(actor: User, rule: AssignmentRule | None = None, **fields: Any) ->
         rule = AssignmentRule(created_by=actor, position=(last.first() or 0) + 1)
     else:
         rule = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+    is_new, before = rule.pk is None, snapshot(rule, RULE_FIELDS)
     if "name" in fields:
         rule.name = " ".join(str(fields["name"] or "").split())[:200]
     if not rule.name:
@@ -115,6 +117,8 @@ def save_rule(actor: User, rule: AssignmentRule | None = None, **fields: Any) ->
     if not rule.actions:
         raise ValidationError({"actions": _("A rule needs at least one action.")})
     rule.save()
+    action = "routing_rule.created" if is_new else "routing_rule.updated"
+    record(actor, action, rule, changes_since(before, rule))
     return rule
 
 
@@ -123,9 +127,11 @@ def delete_rule(actor: User, rule: AssignmentRule) -> None:
     _require_rule_editor(actor)
     AssignmentRule.objects.filter(pk=rule.pk).delete()
     _renumber(list(AssignmentRule.objects.order_by("position", "pk")))
+    record(actor, "routing_rule.deleted", rule, {"name": rule.name})
 
 
-def _renumber(rules: Sequence[AssignmentRule]) -> None:
+def _renumber(rules: Sequence[AssignmentRule]) -> bool:
+    """Number ``rules`` 1, 2, …; returns whether any rule moved."""
     moved = False
     for position, rule in enumerate(rules, start=1):
         if rule.position != position:
@@ -134,6 +140,11 @@ def _renumber(rules: Sequence[AssignmentRule]) -> None:
             moved = True
     if moved:  # update() sends no signal: the rule order in the snapshots is stale
         config_cache.config_changed()
+    return moved
+
+
+def _record_order(actor: User, rules: Sequence[AssignmentRule]) -> None:
+    record(actor, "routing_rule.reordered", None, {"order": [rule.name for rule in rules]})
 
 
 @transaction.atomic
@@ -147,7 +158,8 @@ def move_rule(actor: User, rule: AssignmentRule, direction: str) -> None:
         raise ValidationError({"direction": _("Move a rule up or down.")})
     if 0 <= other < len(rules):
         rules[index], rules[other] = rules[other], rules[index]
-    _renumber(rules)
+    if _renumber(rules):
+        _record_order(actor, rules)
 
 
 @transaction.atomic
@@ -158,7 +170,8 @@ def reorder_rules(actor: User, ids: Sequence[int]) -> list[AssignmentRule]:
     if sorted(ids) != sorted(rules) or len(set(ids)) != len(ids):
         raise ValidationError({"ids": _("List every rule exactly once.")})
     ordered = [rules[pk] for pk in ids]
-    _renumber(ordered)
+    if _renumber(ordered):
+        _record_order(actor, ordered)
     return ordered
 
 
@@ -331,6 +344,7 @@ def save_group_routing(
         raise PermissionDenied(_("Only administrators and the group's supervisors change this."))
     routing, _created = GroupRouting.objects.get_or_create(group=group)
     routing = GroupRouting.objects.select_for_update().get(pk=routing.pk)
+    before = snapshot(routing, ("strategy", "max_in_a_row"))
     if strategy is not None:
         if strategy not in Strategy.values:
             raise ValidationError(
@@ -342,6 +356,7 @@ def save_group_routing(
             raise ValidationError({"max_in_a_row": _("Enter a number from 0 to 100.")})
         routing.max_in_a_row = int(max_in_a_row)
     routing.save()
+    record(actor, "group_routing.updated", group, changes_since(before, routing))
     return routing
 
 
@@ -381,6 +396,7 @@ def save_agent_profile(actor: User, agent: User, **fields: Any) -> AgentProfile:
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     profile = _locked_profile(agent)
+    before = snapshot(profile, PROFILE_FIELDS)
     if "capacity" in fields:
         capacity = fields["capacity"]
         if not isinstance(capacity, int) or not 0 <= capacity <= 10000:
@@ -413,6 +429,7 @@ def save_agent_profile(actor: User, agent: User, **fields: Any) -> AgentProfile:
             raise ValidationError({"shift_hours": _("Enter hours for at least one weekday.")})
         profile.shift_hours = hours
     profile.save()
+    record(actor, "agent_profile.updated", agent, changes_since(before, profile))
     return profile
 
 

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kefu.accounts.access import require_staff_page
 from kefu.accounts.models import Group
 from kefu.customers.access import staff_console_view
 from kefu.lib.errors import BusinessRuleError
@@ -22,7 +23,6 @@ from kefu.routing.access import (
     get_agent_for_user,
     get_group_for_user,
     get_rule_for_user,
-    require_routing_reader,
     require_rule_editor,
     staff_for_routing,
 )
@@ -37,7 +37,7 @@ ACTION_ERRORS = (ValidationError, BusinessRuleError, PermissionDenied)
 
 @staff_console_view
 def overview(request):
-    require_routing_reader(request.user)
+    require_staff_page(request.user)
     rules = list(AssignmentRule.objects.order_by("position", "pk"))
     groups = list(
         Group.objects.filter(is_active=True).select_related("routing", "escalation_group")
@@ -142,7 +142,7 @@ def group_detail(request, pk: int):
 
 @staff_console_view
 def agents(request):
-    require_routing_reader(request.user)
+    require_staff_page(request.user)
     rows = agent_overview(staff_for_routing().prefetch_related("memberships__group"))
     context = {
         "agent_rows": rows,

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 
+from kefu.accounts.access import is_active_admin, require_admin_page, require_staff_page
 from kefu.accounts.models import User
 from kefu.sla.models import BusinessCalendar, CalendarDate, EscalationLevel, SLAPolicy
 
 
 def _require(user: User, *, write: bool) -> None:
-    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
-        raise Http404("No such page")
-    if write and not user.is_admin:
-        raise PermissionDenied("Only administrators change calendars and SLA policies.")
+    if write:
+        require_admin_page(user, _("Only administrators change calendars and SLA policies."))
+    else:
+        require_staff_page(user)
 
 
 def can_configure_sla(user: User) -> bool:
-    return user.is_authenticated and user.is_active and user.is_admin
+    return is_active_admin(user)
 
 
 def get_calendar_for_user(user: User, pk: int, *, write: bool = False) -> BusinessCalendar:

@@ -1,66 +1,38 @@
-"""Django admin (administrators only): ticket types and tags are configured here; tickets and
-their timeline are read-only, because every change must go through the actions and be recorded.
+"""Django admin (administrators only), read only like every admin: ticket types, tags, categories
+and custom fields change on the console's Administration pages, tickets through the workspace;
+both go through the actions, which check and record every change.
 """
 
 from django.contrib import admin
 
+from kefu.lib.admin import ReadOnlyModelAdmin
 from kefu.tickets.models import Category, CustomField, Tag, Ticket, TicketEvent, TicketType
 
 
 @admin.register(TicketType)
-class TicketTypeAdmin(admin.ModelAdmin):
+class TicketTypeAdmin(ReadOnlyModelAdmin):
     list_display = ["key", "name", "position", "is_active"]
-    list_editable = ["position", "is_active"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ReadOnlyModelAdmin):
     list_display = ["name", "parent", "position", "is_active"]
-    list_editable = ["position", "is_active"]
     list_filter = ["is_active", "parent"]
     search_fields = ["name"]
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CustomField)
-class CustomFieldAdmin(admin.ModelAdmin):
-    """Read-only here: the console page (/tickets/custom-fields/) checks definitions."""
-
+class CustomFieldAdmin(ReadOnlyModelAdmin):
     list_display = ["label", "key", "kind", "is_required", "position", "is_active"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ReadOnlyModelAdmin):
     search_fields = ["name"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Ticket)
-class TicketAdmin(ReadOnlyAdmin):
+class TicketAdmin(ReadOnlyModelAdmin):
     list_display = [
         "number",
         "subject",
@@ -77,7 +49,7 @@ class TicketAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(ReadOnlyAdmin):
+class TicketEventAdmin(ReadOnlyModelAdmin):
     list_display = ["ticket", "type", "actor", "field", "old_value", "new_value", "created_at"]
     list_filter = ["type", "field"]
     search_fields = ["=ticket__number"]

@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from kefu.accounts.access import group_ids_for, workable_group_ids
+from kefu.accounts.access import group_ids_for, require_staff, workable_group_ids
 from kefu.accounts.models import User
 from kefu.lib.errors import BusinessRuleError
 from kefu.tickets.actions import add_message, update_ticket
@@ -141,8 +141,7 @@ def take_next_ticket(actor: User) -> Ticket | None:
     locked with ``SKIP LOCKED`` so the second agent skips to the next ticket; on SQLite write
     transactions are serialised (``BEGIN IMMEDIATE``), and the row is re-checked under the lock.
     """
-    if not actor.is_staff_member:
-        raise PermissionDenied(_("Only staff take tickets."))
+    require_staff(actor, _("Only staff take tickets."))
     group_ids = workable_group_ids(actor)
     if group_ids is None:
         group_ids = group_ids_for(actor) or None

@@ -6,10 +6,11 @@ forms (nor are its children, see ``category_tree``).
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin
 from kefu.accounts.models import User
 from kefu.audit.actions import record
 from kefu.tickets.models import Category
@@ -35,8 +36,7 @@ def save_category(
     position: int = 0,
     is_active: bool = True,
 ) -> Category:
-    if not actor.is_admin:
-        raise PermissionDenied(_("Only administrators manage categories."))
+    require_admin(actor, _("Only administrators manage categories."))
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": _("Name the category.")})

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kefu.accounts.access import require_admin_page
 from kefu.customers.access import staff_console_view
 from kefu.tickets.bulk import ACTION_ERRORS
 from kefu.tickets.categories import save_category
@@ -41,8 +41,7 @@ class CategoryForm(forms.Form):
 
 
 def _require_admin(request) -> None:
-    if not request.user.is_admin:
-        raise PermissionDenied(_("Only administrators manage categories."))
+    require_admin_page(request.user, _("Only administrators manage categories."))
 
 
 @staff_console_view

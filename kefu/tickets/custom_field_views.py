@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin_page
 from kefu.accounts.models import User
 from kefu.customers.access import staff_console_view
 from kefu.tickets.bulk import ACTION_ERRORS
@@ -20,8 +20,7 @@ FIELD_MAP = {"choices": "choices_text"}
 
 
 def _require_admin(user: User) -> None:
-    if not user.is_admin:
-        raise PermissionDenied(_("Only administrators define custom fields."))
+    require_admin_page(user, _("Only administrators define custom fields."))
 
 
 def _get_field(pk: int) -> CustomField:

@@ -21,6 +21,8 @@ from django.db import transaction
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin
+from kefu.audit.actions import changes_since, record, snapshot
 from kefu.lib import config_cache
 from kefu.tickets.models import (
     CHOICE_KINDS,
@@ -309,6 +311,18 @@ def clean_choices(kind: str, choices: Any) -> list[str]:
 # --- definitions (administrators) -----------------------------------------------------------
 
 
+AUDITED_FIELDS = (
+    "key",
+    "label",
+    "kind",
+    "choices",
+    "help_text",
+    "is_required",
+    "position",
+    "is_active",
+)
+
+
 @transaction.atomic
 def save_custom_field(
     actor,
@@ -323,10 +337,7 @@ def save_custom_field(
     ticket has a value), ``choices``, ``help_text``, ``is_required``, ``position``, ``is_active``.
     Fields are deactivated, never deleted: tickets keep their values.
     """
-    from django.core.exceptions import PermissionDenied
-
-    if actor is None or not actor.is_admin:
-        raise PermissionDenied(_("Only administrators define custom fields."))
+    require_admin(actor, _("Only administrators define custom fields."))
     allowed = {
         "key",
         "label",
@@ -341,6 +352,7 @@ def save_custom_field(
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     creating = field is None
+    before = snapshot(field or CustomField(), AUDITED_FIELDS)
     if field is None:
         key = str(data.get("key") or "").strip()
         if not KEY_PATTERN.match(key):
@@ -379,6 +391,12 @@ def save_custom_field(
             setattr(field, name, data[name])
     field.help_text = (field.help_text or "")[:255]
     field.save()
+    changes = changes_since(before, field)
     if ticket_types is not None:
+        old_types = [] if creating else [kind.key for kind in field.ticket_types.all()]
         field.ticket_types.set(list(ticket_types))
+        new_types = [kind.key for kind in ticket_types]
+        if sorted(old_types) != sorted(new_types):
+            changes["ticket_types"] = [old_types, new_types]
+    record(actor, "custom_field.created" if creating else "custom_field.updated", field, changes)
     return field

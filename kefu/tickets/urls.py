@@ -1,6 +1,12 @@
 from django.urls import path
 
-from kefu.tickets import category_views, custom_field_views, views, workspace_views
+from kefu.tickets import (
+    category_views,
+    custom_field_views,
+    ticket_type_views,
+    views,
+    workspace_views,
+)
 
 app_name = "tickets"
 
@@ -33,4 +39,9 @@ urlpatterns = [
     path("custom-fields/", custom_field_views.custom_field_list, name="custom_fields"),
     path("custom-fields/new/", custom_field_views.custom_field_edit, name="custom_field_new"),
     path("custom-fields/<int:pk>/", custom_field_views.custom_field_edit, name="custom_field_edit"),
+    path("types/", ticket_type_views.ticket_type_list, name="ticket_types"),
+    path("types/new/", ticket_type_views.ticket_type_edit, name="ticket_type_new"),
+    path("types/<int:pk>/", ticket_type_views.ticket_type_edit, name="ticket_type_edit"),
+    path("tags/", ticket_type_views.tag_list, name="tags"),
+    path("tags/<int:pk>/", ticket_type_views.tag_edit, name="tag_edit"),
 ]

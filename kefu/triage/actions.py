@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin
 from kefu.accounts.models import User
+from kefu.audit.actions import changes_since, record, snapshot
 from kefu.lib import config_cache
 from kefu.lib.errors import BusinessRuleError
 from kefu.tickets.actions import default_group, update_ticket
@@ -45,8 +47,7 @@ CONFIG_FIELDS = (
 
 
 def _require_admin(actor: User | None) -> None:
-    if actor is not None and not (actor.is_active and actor.is_admin):
-        raise PermissionDenied(_("Only administrators change triage settings."))
+    require_admin(actor, _("Only administrators change triage settings."))
 
 
 def _require_scikit_learn() -> None:
@@ -78,6 +79,7 @@ def save_config(actor: User | None, **changes: Any) -> TriageConfig:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     config = TriageConfig.load()
     config = TriageConfig.objects.select_for_update().get(pk=config.pk)
+    before = snapshot(config, changes)
     for name, value in changes.items():
         if name.endswith("_threshold") and not 0 < float(value) <= 1:
             raise ValidationError({name: _("A threshold is between 0 and 1.")})
@@ -89,6 +91,7 @@ def save_config(actor: User | None, **changes: Any) -> TriageConfig:
     if "training_hour" in changes:
         config.next_training_at = next_training_time(config.training_hour)
     config.save()
+    record(actor, "triage.settings_changed", config, changes_since(before, config))
     return config
 
 

@@ -9,10 +9,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from kefu.accounts.access import require_admin, require_staff
 from kefu.accounts.models import Group, User
+from kefu.audit.actions import changes_for, record
 from kefu.automation import outgoing
-from kefu.automation.access import may_manage, may_share, require_admin, require_staff
+from kefu.automation.access import may_manage, may_share
 from kefu.automation.actions.schedule import reschedule_rule
 from kefu.automation.models import (
     CannedResponse,
@@ -30,6 +33,7 @@ from kefu.automation.rules import FIELD_ACTIONS, normalise_actions, normalise_co
 from kefu.tickets.models import State
 
 MACRO_ACTIONS = FIELD_ACTIONS
+ADMINS_ONLY = gettext_noop("Only administrators change triggers, time rules and webhooks.")
 
 
 def _name(value: Any, field: str = "name", max_length: int = 120) -> str:
@@ -49,9 +53,16 @@ def _unique_name(model, name: str, instance, field: str = "name") -> None:
         raise ValidationError({field: _("%(name)s is already taken.") % {"name": name}})
 
 
-def _apply(instance, fields: dict[str, Any]) -> None:
+def _apply(instance, fields: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set ``fields`` on ``instance``; returns what changed, for the audit entry."""
+    changes = changes_for(instance, fields)
     for key, value in fields.items():
         setattr(instance, key, value)
+    return changes
+
+
+def _record_saved(actor: User, kind: str, instance, is_new: bool, changes: dict) -> None:
+    record(actor, f"{kind}.created" if is_new else f"{kind}.updated", instance, changes)
 
 
 # --- triggers -------------------------------------------------------------------------------
@@ -60,8 +71,9 @@ def _apply(instance, fields: dict[str, Any]) -> None:
 @transaction.atomic
 def save_trigger(actor: User, trigger: Trigger | None = None, **fields: Any) -> Trigger:
     """Create (``trigger=None``) or change a trigger; ``fields`` as on the model."""
-    require_admin(actor)
+    require_admin(actor, _(ADMINS_ONLY))
     trigger = trigger or Trigger()
+    is_new = trigger.pk is None
     if "name" in fields:
         fields["name"] = _name(fields["name"])
         _unique_name(Trigger, fields["name"], trigger)
@@ -81,11 +93,12 @@ def save_trigger(actor: User, trigger: Trigger | None = None, **fields: Any) -> 
         fields["conditions"] = normalise_conditions(fields["conditions"] or [])
     if "actions" in fields:
         fields["actions"] = normalise_actions(fields["actions"] or [])
-    _apply(trigger, fields)
+    changes = _apply(trigger, fields)
     if not trigger.name or not trigger.events or not trigger.actions:
         raise ValidationError(_("A trigger needs a name, when it runs, and an action."))
     trigger.last_error = "" if "actions" in fields else trigger.last_error
     trigger.save()
+    _record_saved(actor, "trigger", trigger, is_new, changes)
     return trigger
 
 
@@ -94,8 +107,9 @@ def save_trigger(actor: User, trigger: Trigger | None = None, **fields: Any) -> 
 
 @transaction.atomic
 def save_time_rule(actor: User, rule: TimeRule | None = None, **fields: Any) -> TimeRule:
-    require_admin(actor)
+    require_admin(actor, _(ADMINS_ONLY))
     rule = rule or TimeRule()
+    is_new = rule.pk is None
     if "name" in fields:
         fields["name"] = _name(fields["name"])
         _unique_name(TimeRule, fields["name"], rule)
@@ -111,11 +125,12 @@ def save_time_rule(actor: User, rule: TimeRule | None = None, **fields: Any) -> 
         fields["conditions"] = normalise_conditions(fields["conditions"] or [], with_changes=False)
     if "actions" in fields:
         fields["actions"] = normalise_actions(fields["actions"] or [])
-    _apply(rule, fields)
+    changes = _apply(rule, fields)
     if not rule.name or not rule.state or not rule.delay or not rule.actions:
         raise ValidationError(_("A time rule needs a name, a state, a time and an action."))
     rule.save()
     reschedule_rule(rule)
+    _record_saved(actor, "time_rule", rule, is_new, changes)
     return rule
 
 
@@ -154,6 +169,7 @@ def _sharing(actor: User, item, fields: dict[str, Any]) -> None:
 def save_macro(actor: User, macro: Macro | None = None, **fields: Any) -> Macro:
     require_staff(actor)
     macro = macro or Macro()
+    is_new = macro.pk is None
     if "name" in fields:
         fields["name"] = _name(fields["name"])
     if "actions" in fields:
@@ -165,12 +181,13 @@ def save_macro(actor: User, macro: Macro | None = None, **fields: Any) -> Macro:
             str(fields["reply_body"] or "").strip(), field="reply_body"
         )
     _sharing(actor, macro, fields)
-    _apply(macro, fields)
+    changes = _apply(macro, fields)
     if not macro.name:
         raise ValidationError({"name": _("This field is required.")})
     if not macro.actions and not macro.reply_body:
         raise ValidationError(_("A macro needs a change or a reply."))
     macro.save()
+    _record_saved(actor, "macro", macro, is_new, changes)
     return macro
 
 
@@ -180,6 +197,7 @@ def save_canned_response(
 ) -> CannedResponse:
     require_staff(actor)
     item = item or CannedResponse()
+    is_new = item.pk is None
     if "title" in fields:
         fields["title"] = _name(fields["title"], "title", 160)
     if "body" in fields:
@@ -188,10 +206,11 @@ def save_canned_response(
             raise ValidationError({"body": _("This field is required.")})
         fields["body"] = validate_template(body, field="body")
     _sharing(actor, item, fields)
-    _apply(item, fields)
+    changes = _apply(item, fields)
     if not item.title or not item.body:
         raise ValidationError(_("A canned response needs a title and a text."))
     item.save()
+    _record_saved(actor, "canned_response", item, is_new, changes)
     return item
 
 
@@ -201,8 +220,9 @@ def save_canned_response(
 @transaction.atomic
 def save_webhook(actor: User, hook: Webhook | None = None, **fields: Any) -> Webhook:
     """``secret``: empty or missing keeps the current one (a new webhook gets a random one)."""
-    require_admin(actor)
+    require_admin(actor, _(ADMINS_ONLY))
     hook = hook or Webhook()
+    is_new = hook.pk is None
     if "name" in fields:
         fields["name"] = _name(fields["name"])
         _unique_name(Webhook, fields["name"], hook)
@@ -226,14 +246,19 @@ def save_webhook(actor: User, hook: Webhook | None = None, **fields: Any) -> Web
             )
         fields["events"] = events
     secret = fields.pop("secret", None)
-    _apply(hook, fields)
+    changes = _apply(hook, fields)
     if secret:
         if len(secret) < 16:
             raise ValidationError({"secret": _("Use a secret of at least 16 characters.")})
+        if is_new or secret != hook.secret:
+            # Only that it changed: ``record`` masks the value of any "secret" key.
+            changes["secret"] = [not is_new, True]
         hook.secret = secret
     elif not hook.secret_encrypted:
+        changes["secret"] = [False, True]
         hook.secret = secrets.token_urlsafe(32)
     if not hook.name or not hook.url:
         raise ValidationError(_("A webhook needs a name and a URL."))
     hook.save()
+    _record_saved(actor, "webhook", hook, is_new, changes)
     return hook

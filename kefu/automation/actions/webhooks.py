@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin
 from kefu.accounts.models import User
 from kefu.automation import outgoing
 from kefu.automation.models import (
@@ -121,8 +121,7 @@ def deliver_to_subscribers(
 
 @transaction.atomic
 def send_test_delivery(actor: User, hook: Webhook) -> WebhookDelivery:
-    if not actor.is_admin:
-        raise PermissionDenied(_("Only administrators manage webhooks."))
+    require_admin(actor, _("Only administrators manage webhooks."))
     return enqueue_delivery(hook, "ping", None, extra={"webhook": _ref(hook)})
 
 

@@ -65,7 +65,7 @@ def test_staff_read_rules_but_only_admins_write_and_customers_see_nothing(cast, 
     assert agent.get("/automation/webhooks").status_code == 403
     customer = api_as(cast.alice)
     for path in ("/automation/triggers", "/automation/time-rules", "/automation/macros"):
-        assert customer.get(path).status_code == 404
+        assert customer.get(path).status_code == 403  # with the reason (docs/architecture.md)
     assert api_as().get("/automation/triggers").status_code == 401
     assert Trigger.objects.count() == 1
 

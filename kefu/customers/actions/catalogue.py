@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
+from kefu.audit.actions import changes_since, record, snapshot
 from kefu.customers.actions.contacts import _require_staff
 from kefu.customers.models import (
     Asset,
@@ -28,13 +29,19 @@ PRODUCT_FIELDS = {"model_number", "name", "category", "description", "warranty_m
 @transaction.atomic
 def create_product(actor: User | None, **fields: Any) -> Product:
     _require_staff(actor)
-    return _save_product(Product(), fields, creating=True)
+    before = snapshot(Product(), PRODUCT_FIELDS)
+    product = _save_product(Product(), fields, creating=True)
+    record(actor, "product.created", product, changes_since(before, product))
+    return product
 
 
 @transaction.atomic
 def update_product(actor: User | None, product: Product, **fields: Any) -> Product:
     _require_staff(actor)
-    return _save_product(product, fields, creating=False)
+    before = snapshot(product, PRODUCT_FIELDS)
+    product = _save_product(product, fields, creating=False)
+    record(actor, "product.updated", product, changes_since(before, product))
+    return product
 
 
 def _save_product(product: Product, fields: dict[str, Any], *, creating: bool) -> Product:
@@ -77,8 +84,11 @@ def _save_product(product: Product, fields: dict[str, Any], *, creating: bool) -
 @transaction.atomic
 def set_product_active(actor: User | None, product: Product, active: bool) -> Product:
     _require_staff(actor)
-    product.is_active = active
+    was_active, product.is_active = product.is_active, active
     product.save(update_fields=["is_active"])
+    if was_active != active:
+        verb = "reactivated" if active else "deactivated"
+        record(actor, f"product.{verb}", product, {"is_active": [was_active, active]})
     return product
 
 
@@ -109,6 +119,7 @@ def add_product_document(
     )
     document.file.save(name, ContentFile(content), save=False)
     document.save()
+    record(actor, "product.document_added", product, {"document": [None, document.title]})
     return document
 
 
@@ -118,6 +129,9 @@ def remove_product_document(actor: User | None, document: ProductDocument) -> Pr
     _require_staff(actor)
     document.is_active = False
     document.save(update_fields=["is_active"])
+    record(
+        actor, "product.document_removed", document.product, {"document": [document.title, None]}
+    )
     return document
 
 
@@ -141,13 +155,19 @@ def create_asset(actor: User | None, **fields: Any) -> Asset:
     """A new installed unit. Without ``warranty_ends_at`` the warranty runs from ``installed_at``
     for the product's warranty months; without ``organization`` it is the contact's."""
     _require_staff(actor)
-    return _save_asset(Asset(), fields, creating=True)
+    before = snapshot(Asset(), ASSET_FIELDS)
+    asset = _save_asset(Asset(), fields, creating=True)
+    record(actor, "asset.created", asset, changes_since(before, asset))
+    return asset
 
 
 @transaction.atomic
 def update_asset(actor: User | None, asset: Asset, **fields: Any) -> Asset:
     _require_staff(actor)
-    return _save_asset(asset, fields, creating=False)
+    before = snapshot(asset, ASSET_FIELDS)
+    asset = _save_asset(asset, fields, creating=False)
+    record(actor, "asset.updated", asset, changes_since(before, asset))
+    return asset
 
 
 @transaction.atomic
@@ -173,7 +193,10 @@ def create_assets(actor: User | None, rows: list[dict[str, Any]]) -> list[Asset]
             }
         )
     assets = [_prepare_asset(Asset(), row, creating=True, serial_checked=True) for row in rows]
-    return Asset.objects.bulk_create(assets, batch_size=500)
+    created = Asset.objects.bulk_create(assets, batch_size=500)
+    # One entry for the whole import: a row per unit would bury the log.
+    record(actor, "asset.imported", None, {"count": len(created)})
+    return created
 
 
 def _save_asset(asset: Asset, fields: dict[str, Any], *, creating: bool) -> Asset:
@@ -253,6 +276,9 @@ def _prepare_asset(
 @transaction.atomic
 def set_asset_active(actor: User | None, asset: Asset, active: bool) -> Asset:
     _require_staff(actor)
-    asset.is_active = active
+    was_active, asset.is_active = asset.is_active, active
     asset.save(update_fields=["is_active"])
+    if was_active != active:
+        verb = "reactivated" if active else "deactivated"
+        record(actor, f"asset.{verb}", asset, {"is_active": [was_active, active]})
     return asset

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import phonenumbers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from kefu.accounts.access import require_staff
 from kefu.accounts.models import User
-from kefu.audit.actions import record
+from kefu.audit.actions import changes_since, record, snapshot
 from kefu.customers.models import (
     Contact,
     Organization,
@@ -30,8 +31,7 @@ REASON_CONTACTS_MERGED = gettext_noop("Duplicate customer records were merged")
 
 
 def _require_staff(actor: User | None) -> None:
-    if actor is not None and not actor.is_staff_member:
-        raise PermissionDenied(_("Only staff manage customers."))
+    require_staff(actor, _("Only staff manage customers."))
 
 
 def normalise_identifiers(
@@ -129,7 +129,7 @@ def create_contact(
     name = " ".join((name or "").split()) or (
         email.split("@")[0] if email else phone or wechat_id or ""
     )
-    return Contact.objects.create(
+    contact = Contact.objects.create(
         name=name[:200],
         email=email,
         phone=phone,
@@ -138,6 +138,11 @@ def create_contact(
         language=language,
         notes=notes,
     )
+    if actor is not None:
+        # A sender becoming a contact on first mail (no actor) is shown on the ticket it opened;
+        # an entry per unknown sender would bury the log.
+        record(actor, "contact.created", contact, {"name": [None, contact.name]})
+    return contact
 
 
 @transaction.atomic
@@ -163,7 +168,9 @@ def get_or_create_organization(actor: User | None, name: str) -> Organization:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"organization": _("The organisation needs a name.")})
-    organization, _created = Organization.objects.get_or_create(name=name)
+    organization, created = Organization.objects.get_or_create(name=name)
+    if created:
+        record(actor, "organization.created", organization, {"name": [None, name]})
     return organization
 
 
@@ -178,15 +185,16 @@ def create_organization(
     notes: str = "",
 ) -> Organization:
     _require_staff(actor)
-    organization = Organization(tier=tier)
-    return _save_organization(
-        organization,
+    organization = _save_organization(
+        Organization(tier=tier),
         name=name,
         tier=tier,
         domain=domain,
         members_share_tickets=members_share_tickets,
         notes=notes,
     )
+    record(actor, "organization.created", organization, {"name": [None, organization.name]})
+    return organization
 
 
 @transaction.atomic
@@ -204,7 +212,10 @@ def update_organization(
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     if members_share_tickets is not None:
         fields["members_share_tickets"] = members_share_tickets
-    return _save_organization(organization, **fields)
+    before = snapshot(organization, fields)
+    organization = _save_organization(organization, **fields)
+    record(actor, "organization.updated", organization, changes_since(before, organization))
+    return organization
 
 
 def _save_organization(organization: Organization, **fields: Any) -> Organization:
@@ -384,6 +395,7 @@ def update_contact(actor: User | None, contact: Contact, **fields: Any) -> Conta
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    before = snapshot(contact, CONTACT_FIELDS)
     identifiers = {
         name: fields.get(name, getattr(contact, name)) for name in ("email", "phone", "wechat_id")
     }
@@ -402,6 +414,7 @@ def update_contact(actor: User | None, contact: Contact, **fields: Any) -> Conta
     if "notes" in fields:
         contact.notes = fields["notes"] or ""
     contact.save()
+    record(actor, "contact.updated", contact, changes_since(before, contact))
     return contact
 
 
@@ -522,6 +535,12 @@ def merge_contacts(actor: User | None, duplicate: Contact, survivor: Contact) ->
     Contact.objects.filter(merged_into=duplicate).update(merged_into=survivor)
     if moved_ticket_ids:
         index_tickets(moved_ticket_ids)
+    record(
+        actor,
+        "contact.merged",
+        survivor,
+        {"merged": str(duplicate), "tickets_moved": len(moved_ticket_ids)},
+    )
     return survivor
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import is_active_staff
 from kefu.accounts.models import User
 from kefu.customers.models import (
     ImportKind,
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _require_importer(actor: User | None) -> None:
-    if actor is not None and not (actor.is_admin or actor.is_supervisor):
+    if actor is not None and not staff_may_import(actor):
         raise PermissionDenied(_("Only supervisors and administrators import data."))
 
 
@@ -111,4 +112,4 @@ def execute_import(run_id: int) -> ImportRun | None:
 
 
 def staff_may_import(user: User) -> bool:
-    return user.is_authenticated and (user.is_admin or user.is_supervisor)
+    return is_active_staff(user) and (user.is_admin or user.is_supervisor)

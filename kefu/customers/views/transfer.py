@@ -4,9 +4,11 @@ CSV/Excel export of customers, products, assets and ticket lists."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.customers import actions, exports
@@ -32,7 +34,7 @@ PREVIEW_ROWS_SHOWN = 500
 @staff_console_view
 def import_start(request):
     if not actions.staff_may_import(request.user):
-        raise Http404("No such page")
+        raise PermissionDenied(_("Only supervisors and administrators import data."))
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

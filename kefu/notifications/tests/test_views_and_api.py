@@ -108,12 +108,14 @@ def test_an_admin_sets_a_groups_waiting_threshold(client, cast):
 
 
 def test_an_agent_cannot_change_group_thresholds(client, cast):
-    client.force_login(cast.supervisor)
-    assert client.get(reverse("notifications:groups")).status_code == 404
+    client.force_login(cast.supervisor)  # staff without the role: 403 (docs/architecture.md)
+    assert client.get(reverse("notifications:groups")).status_code == 403
     response = client.post(
         reverse("notifications:group", args=[cast.cs.pk]), {"waiting_after_minutes": "5"}
     )
-    assert response.status_code == 404
+    assert response.status_code == 403
+    client.force_login(cast.alice)  # customers: the page does not exist for them
+    assert client.get(reverse("notifications:groups")).status_code == 404
     assert not GroupWaitingSetting.objects.exists()
 
 

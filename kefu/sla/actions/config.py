@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_admin
 from kefu.accounts.models import Group, User
 from kefu.audit.actions import changes_for, record
 from kefu.customers.models import Organization
@@ -50,9 +51,8 @@ LEVEL_FIELDS = (
 )
 
 
-def require_admin(actor: User | None) -> None:
-    if actor is not None and not actor.is_admin:
-        raise PermissionDenied(_("Only administrators change calendars and SLA policies."))
+def _require_admin(actor: User | None) -> None:
+    require_admin(actor, _("Only administrators change calendars and SLA policies."))
 
 
 def _full_clean(instance: Any, *, exclude: Iterable[str] = ()) -> None:
@@ -73,7 +73,7 @@ def save_calendar(
     actor: User | None, calendar: BusinessCalendar | None = None, **fields: Any
 ) -> BusinessCalendar:
     """Create (``calendar=None``) or change a calendar; unknown fields are refused."""
-    require_admin(actor)
+    _require_admin(actor)
     unknown = set(fields) - set(CALENDAR_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
@@ -94,7 +94,7 @@ def set_calendar_date(
     actor: User | None, calendar: BusinessCalendar, *, date, kind: str, name: str = ""
 ) -> CalendarDate:
     """Enter one holiday or extra working day (replacing what that date had)."""
-    require_admin(actor)
+    _require_admin(actor)
     entry = CalendarDate.objects.filter(calendar=calendar, date=date).first() or CalendarDate(
         calendar=calendar, date=date
     )
@@ -110,7 +110,7 @@ def set_calendar_date(
 
 @transaction.atomic
 def remove_calendar_date(actor: User | None, entry: CalendarDate) -> None:
-    require_admin(actor)
+    _require_admin(actor)
     calendar = entry.calendar
     record(actor, "sla_calendar.date_removed", calendar, {"date": entry.date, "kind": entry.kind})
     entry.delete()
@@ -122,7 +122,7 @@ def import_calendar_dates(
     actor: User | None, calendar: BusinessCalendar, content: bytes, filename: str = ""
 ) -> list[CalendarDate]:
     """Import a CSV or iCalendar file of dates; all or nothing."""
-    require_admin(actor)
+    _require_admin(actor)
     try:
         found: list[ImportedDate] = parse_import(content, filename)
     except CalendarImportError as error:
@@ -147,7 +147,7 @@ def save_policy(
     """Create or change a policy: its fields, condition lists (``organizations``,
     ``ticket_types``, ``groups`` as id lists) and ``targets`` ({priority: {first_response: 120,
     …, calendar: BusinessCalendar|None}}); a priority left out of ``targets`` is unchanged."""
-    require_admin(actor)
+    _require_admin(actor)
     unknown = set(fields) - set(POLICY_FIELDS) - set(POLICY_RELATIONS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
@@ -173,7 +173,7 @@ def save_policy(
 
 @transaction.atomic
 def set_target(actor: User | None, policy: SLAPolicy, priority: str, **values: Any) -> SLATarget:
-    require_admin(actor)
+    _require_admin(actor)
     if priority not in Priority.values:
         raise ValidationError({"targets": _("Unknown priority %(value)s.") % {"value": priority}})
     target = SLATarget.objects.filter(policy=policy, priority=priority).first() or SLATarget(
@@ -210,7 +210,7 @@ def save_escalation_level(
     **fields: Any,
 ) -> EscalationLevel:
     """Create (``existing=None``) or change one of ``policy``'s escalation levels."""
-    require_admin(actor)
+    _require_admin(actor)
     unknown = set(fields) - set(LEVEL_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
@@ -237,7 +237,7 @@ def save_escalation_level(
 
 @transaction.atomic
 def remove_escalation_level(actor: User | None, level: EscalationLevel) -> None:
-    require_admin(actor)
+    _require_admin(actor)
     record(actor, "sla_escalation.removed", level.policy, {"level": level.level})
     level.delete()
 
@@ -245,7 +245,7 @@ def remove_escalation_level(actor: User | None, level: EscalationLevel) -> None:
 @transaction.atomic
 def deactivate_policy(actor: User | None, policy: SLAPolicy) -> SLAPolicy:
     """Policies in use are never deleted (tickets keep naming them); they stop matching."""
-    require_admin(actor)
+    _require_admin(actor)
     if not SLAPolicy.objects.filter(is_active=True).exclude(pk=policy.pk).exists():
         raise BusinessRuleError(_("Keep at least one active SLA policy."))
     policy.is_active = False
