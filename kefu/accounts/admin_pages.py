@@ -29,8 +29,8 @@ from kefu.accounts.forms import (
 )
 from kefu.accounts.models import Group, Membership, Role, User
 from kefu.customers.access import staff_console_view
+from kefu.lib.console import add_action_error, render_console
 from kefu.lib.errors import BusinessRuleError
-from kefu.tickets.views import add_action_error, render_console
 
 ACTION_ERRORS = (ValidationError, BusinessRuleError, PermissionDenied)
 

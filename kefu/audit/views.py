@@ -15,8 +15,8 @@ from kefu.audit.access import require_admin_page
 from kefu.audit.forms import AuditFilterForm, ContactLookupForm, ErasureForm
 from kefu.audit.labels import action_label, object_type_label
 from kefu.audit.queries import filter_entries, object_types
+from kefu.lib.console import add_action_error, render_console
 from kefu.lib.errors import BusinessRuleError
-from kefu.tickets.views import add_action_error, render_console
 
 PAGE_SIZE = 50
 

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.customers.access import staff_console_view
+from kefu.lib.console import add_action_error, render_console
 from kefu.tickets.bulk import ACTION_ERRORS
 from kefu.tickets.categories import save_category
 from kefu.tickets.models import Category, category_tree
-from kefu.tickets.views import add_action_error, render_console
 
 
 class CategoryForm(forms.Form):

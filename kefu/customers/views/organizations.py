@@ -13,14 +13,9 @@ from kefu.customers import actions
 from kefu.customers.access import get_organization_for_user, staff_console_view
 from kefu.customers.forms import NotesForm, OrganizationFilterForm, OrganizationForm
 from kefu.customers.models import Organization
-from kefu.customers.views.common import (
-    ACTION_ERRORS,
-    is_htmx,
-    paginate,
-    querystring_without_page,
-)
+from kefu.customers.views.common import paginate, querystring_without_page
+from kefu.lib.console import ACTION_ERRORS, add_action_error, is_htmx, render_console
 from kefu.tickets.models import OPEN_STATES, Ticket
-from kefu.tickets.views import add_action_error, render_console
 
 TICKETS_SHOWN = 100
 

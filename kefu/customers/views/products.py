@@ -26,14 +26,9 @@ from kefu.customers.forms import (
     ProductForm,
 )
 from kefu.customers.models import Asset, Product, WarrantyStatus
-from kefu.customers.views.common import (
-    ACTION_ERRORS,
-    is_htmx,
-    paginate,
-    querystring_without_page,
-)
+from kefu.customers.views.common import paginate, querystring_without_page
+from kefu.lib.console import ACTION_ERRORS, add_action_error, is_htmx, render_console
 from kefu.tickets.models import Ticket
-from kefu.tickets.views import add_action_error, render_console
 
 
 def _flash_errors(request, error: Exception) -> None:

@@ -18,12 +18,12 @@ from kefu.customers.access import (
 from kefu.customers.forms import AssetFilterForm, ConfirmImportForm, ImportForm
 from kefu.customers.imports import COLUMNS
 from kefu.customers.models import ImportKind, ImportRun
-from kefu.customers.views.common import ACTION_ERRORS, is_htmx
 from kefu.customers.views.products import filter_assets
+from kefu.lib.console import ACTION_ERRORS, add_action_error, is_htmx, render_console
 from kefu.search.query import QueryError
 from kefu.search.query import parse as parse_query
 from kefu.tickets.forms import SORT_COLUMNS, with_priority_weight
-from kefu.tickets.views import add_action_error, filtered_ticket_list, render_console
+from kefu.tickets.views import filtered_ticket_list
 
 PREVIEW_ROWS_SHOWN = 500
 
