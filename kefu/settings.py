@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "kefu.notifications",
     "kefu.portal",
     "kefu.api",
+    "kefu.demo",
 ]
 
 MIDDLEWARE = [
