@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "kefu.triage",
     "kefu.notifications",
     "kefu.portal",
+    "kefu.privacy",
     "kefu.api",
     "kefu.demo",
 ]

@@ -272,7 +272,7 @@ FIELD_LABELS = {
     "complexity": gettext_lazy("complexity"),
     "asset": gettext_lazy("asset"),
     "parent": gettext_lazy("parent ticket"),
-    # The tombstone of a personal-data erasure (kefu.audit.privacy).
+    # The tombstone of a personal-data erasure (kefu.privacy).
     "customer": gettext_lazy("customer"),
 }
 # What the other ticket of a link is to this one (``kefu.tickets.relations.ROLES``).
