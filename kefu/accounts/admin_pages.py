@@ -28,8 +28,7 @@ from kefu.accounts.forms import (
     UserEditForm,
 )
 from kefu.accounts.models import Group, Membership, Role, User
-from kefu.customers.access import staff_console_view
-from kefu.lib.console import add_action_error, render_console
+from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.lib.errors import BusinessRuleError
 from kefu.tickets.handlers import open_tickets_of
 

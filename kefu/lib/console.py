@@ -8,11 +8,13 @@ navigation shows come from the apps that own them (``register_navigation_count``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -28,6 +30,18 @@ _navigation_counts: dict[str, NavigationCount] = {}
 def register_navigation_count(name: str, count: NavigationCount) -> None:
     """``count(user)`` becomes the template variable ``name`` on every full console page."""
     _navigation_counts[name] = count
+
+
+def staff_console_view(view: Callable) -> Callable:
+    """Console pages: anonymous users go to the login page, customers get a 404."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff_member:
+            raise Http404("No such page")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
 
 
 def is_htmx(request) -> bool:

@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import Group
-from kefu.customers.access import staff_console_view
-from kefu.lib.console import is_htmx, render_console
+from kefu.lib.console import is_htmx, render_console, staff_console_view
 from kefu.notifications import actions
 from kefu.notifications.access import (
     get_group_for_admin,

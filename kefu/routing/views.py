@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import Group
-from kefu.customers.access import staff_console_view
-from kefu.lib.console import add_action_error, render_console
+from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.lib.errors import BusinessRuleError
 from kefu.routing import actions
 from kefu.routing.access import (

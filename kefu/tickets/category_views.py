@@ -10,8 +10,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kefu.customers.access import staff_console_view
-from kefu.lib.console import add_action_error, render_console
+from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.tickets.bulk import ACTION_ERRORS
 from kefu.tickets.categories import save_category
 from kefu.tickets.models import Category, category_tree

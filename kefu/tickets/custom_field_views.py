@@ -9,8 +9,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
-from kefu.customers.access import staff_console_view
-from kefu.lib.console import add_action_error, render_console
+from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.tickets.bulk import ACTION_ERRORS
 from kefu.tickets.custom_fields import save_custom_field
 from kefu.tickets.models import CustomField

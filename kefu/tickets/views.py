@@ -26,9 +26,15 @@ from django.views.decorators.vary import vary_on_headers
 
 from kefu.accounts.access import group_ids_for
 from kefu.accounts.models import Role, User
-from kefu.customers.access import get_contact_for_user, search_contacts, staff_console_view
+from kefu.customers.access import get_contact_for_user, search_contacts
 from kefu.customers.actions import find_or_create_contact
-from kefu.lib.console import ACTION_ERRORS, add_action_error, is_htmx, render_console
+from kefu.lib.console import (
+    ACTION_ERRORS,
+    add_action_error,
+    is_htmx,
+    render_console,
+    staff_console_view,
+)
 from kefu.search.query import QueryError
 from kefu.search.query import parse as parse_query
 from kefu.tickets.access import (

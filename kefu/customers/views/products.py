@@ -16,7 +16,6 @@ from kefu.customers.access import (
     get_asset_for_user,
     get_document_for_user,
     get_product_for_user,
-    staff_console_view,
 )
 from kefu.customers.forms import (
     AssetFilterForm,
@@ -27,7 +26,13 @@ from kefu.customers.forms import (
 )
 from kefu.customers.models import Asset, Product, WarrantyStatus
 from kefu.customers.views.common import paginate, querystring_without_page
-from kefu.lib.console import ACTION_ERRORS, add_action_error, is_htmx, render_console
+from kefu.lib.console import (
+    ACTION_ERRORS,
+    add_action_error,
+    is_htmx,
+    render_console,
+    staff_console_view,
+)
 from kefu.tickets.models import Ticket
 
 

@@ -13,13 +13,18 @@ from kefu.customers import actions, exports
 from kefu.customers.access import (
     assets_visible_to,
     get_import_for_user,
-    staff_console_view,
 )
 from kefu.customers.forms import AssetFilterForm, ConfirmImportForm, ImportForm
 from kefu.customers.imports import COLUMNS
 from kefu.customers.models import ImportKind, ImportRun
 from kefu.customers.views.products import filter_assets
-from kefu.lib.console import ACTION_ERRORS, add_action_error, is_htmx, render_console
+from kefu.lib.console import (
+    ACTION_ERRORS,
+    add_action_error,
+    is_htmx,
+    render_console,
+    staff_console_view,
+)
 from kefu.search.query import QueryError
 from kefu.search.query import parse as parse_query
 from kefu.tickets.forms import SORT_COLUMNS, with_priority_weight
