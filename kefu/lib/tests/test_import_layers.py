@@ -57,6 +57,24 @@ def test_every_app_has_its_place_in_the_order():
     assert apps - {"locale"} == placed
 
 
+# Pages of lower apps that still show tickets (docs/architecture.md): to be designed away, never
+# added to.
+KNOWN_EXCEPTIONS = {
+    "kefu.accounts.admin_pages -> kefu.tickets.handlers",
+    "kefu.accounts.admin_pages -> kefu.tickets.models",
+    "kefu.customers.views.contacts -> kefu.tickets.models",
+    "kefu.customers.views.organizations -> kefu.tickets.models",
+    "kefu.customers.views.products -> kefu.tickets.models",
+}
+
+
+def test_no_exception_joins_the_known_ones():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "layers")
+    exceptions = set(contract["ignore_imports"]) - {"kefu.*.tests.** -> kefu.**"}
+    assert exceptions <= KNOWN_EXCEPTIONS
+
+
 def test_every_import_follows_the_contract():
     result = run_lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
