@@ -88,7 +88,9 @@ INSTALLED_APPS = [
     "kefu.triage",
     "kefu.notifications",
     "kefu.portal",
+    "kefu.privacy",
     "kefu.api",
+    "kefu.demo",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,8 @@ urlpatterns = [
     path("routing/", include("kefu.routing.urls")),
     path("automation/", include("kefu.automation.urls")),
     path("triage/", include("kefu.triage.urls")),
+    # Erasure is its own app (above the apps it erases from); its pages keep their addresses.
+    path("audit/privacy/", include("kefu.privacy.urls")),
     path("audit/", include("kefu.audit.urls")),
     path("notifications/", include("kefu.notifications.urls")),
     path("api/v1/", api.urls),

@@ -3,12 +3,18 @@ lives in ``kefu.tickets.access``."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Access, Group, Membership, Role, User
+from kefu.lib.guards import (  # noqa: F401 - the guards, re-exported for the apps above accounts
+    is_active_admin,
+    is_active_staff,
+    require_admin,
+    require_admin_page,
+    require_staff,
+    require_staff_page,
+)
 
 
 def group_ids_for(user: User, *, access: str | None = None) -> set[int]:
@@ -53,49 +59,6 @@ def can_be_assigned(user: User, group: Group) -> bool:
     if user.role == Role.ADMIN:
         return True
     return assignable_agents(group).filter(pk=user.pk).exists()
-
-
-# --- the permission guards -------------------------------------------------------------------
-# One answer for the same case everywhere (docs/architecture.md, "Permission guards"):
-# - console pages: anyone who is not active staff (customers) gets 404, as for a page that does
-#   not exist; staff without the role get 403 with the reason. Anonymous visitors never reach
-#   these guards: ``login_required`` sends them to the login page first.
-# - actions and the API: 403 with the reason (an API client needs to know why); ``None`` as the
-#   actor is the system or the command line, which may do anything.
-# Everything checks ``is_active``: a deactivated user's open session or token grants nothing.
-
-
-def is_active_staff(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_staff_member)
-
-
-def is_active_admin(user: User | None) -> bool:
-    return is_active_staff(user) and user.role == Role.ADMIN  # type: ignore[union-attr]
-
-
-def require_staff(actor: User | None, message: str | None = None) -> None:
-    """Actions and API handlers: staff only (``None``, the system, passes)."""
-    if actor is not None and not is_active_staff(actor):
-        raise PermissionDenied(message or _("Only staff can do this."))
-
-
-def require_admin(actor: User | None, message: str | None = None) -> None:
-    """Actions and API handlers: administrators only (``None``, the system, passes)."""
-    if actor is not None and not is_active_admin(actor):
-        raise PermissionDenied(message or _("Only administrators can do this."))
-
-
-def require_staff_page(user: User) -> None:
-    """Console pages for staff: everyone else gets a 404."""
-    if not is_active_staff(user):
-        raise Http404("No such page")
-
-
-def require_admin_page(user: User, message: str | None = None) -> None:
-    """Administration pages: non-staff get a 404, other staff a 403."""
-    require_staff_page(user)
-    if user.role != Role.ADMIN:
-        raise PermissionDenied(message or _("Only administrators manage users and groups."))
 
 
 def get_user_for_admin(user: User, pk: int | str) -> User:

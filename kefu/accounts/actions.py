@@ -16,6 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from kefu.accounts import events
 from kefu.accounts.access import require_admin, require_staff
 from kefu.accounts.models import Access, ApiToken, Group, Membership, Role, User, hash_token
 from kefu.audit.actions import changes_for, record
@@ -298,13 +299,6 @@ def _is_last_admin(user: User) -> bool:
     return not User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
 
 
-def open_tickets_of(user: User):
-    """The open tickets assigned to ``user`` (what a deactivation must hand over)."""
-    from kefu.tickets.models import Ticket
-
-    return Ticket.objects.open().filter(assignee=user).select_related("group")
-
-
 @transaction.atomic
 def deactivate_user(
     actor: User | None,
@@ -317,11 +311,10 @@ def deactivate_user(
 
     Their open tickets are handed over only as the administrator chose: to ``reassign_to``
     (an agent who may work each ticket's group, or of ``reassign_group``), or unassigned into
-    ``reassign_group``; with neither they stay assigned and the caller shows a warning.
-    Returns how many open tickets were handed over.
+    ``reassign_group``; with neither they stay assigned and the caller shows a warning — the
+    hand-over is the tickets app's answer to ``UserDeactivated``. Returns how many open tickets
+    were handed over.
     """
-    from kefu.tickets.actions import update_ticket
-
     _require_admin(actor)
     if actor is not None and actor.pk == user.pk:
         raise BusinessRuleError(_("You cannot deactivate yourself."))
@@ -333,16 +326,10 @@ def deactivate_user(
         raise ValidationError({"reassign_group": _("Choose an active group.")})
     if not user.is_active:
         return 0
-    handed_over = 0
-    if reassign_group is not None or reassign_to is not None:
-        reason = _("%(user)s was deactivated") % {"user": user}
-        for ticket in open_tickets_of(user):
-            changes: dict[str, Any] = {"assignee": reassign_to}
-            if reassign_group is not None:
-                changes["group"] = reassign_group
-            update_ticket(actor, ticket, reason=reason, **changes)
-            handed_over += 1
-    remaining = open_tickets_of(user).count()
+    event = events.UserDeactivated(
+        actor=actor, user=user, reassign_group=reassign_group, reassign_to=reassign_to
+    )
+    events.publish(event)
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
     record(
@@ -351,13 +338,12 @@ def deactivate_user(
         user,
         {
             "is_active": [True, False],
-            "tickets_handed_over": handed_over,
-            "tickets_left_assigned": remaining,
+            **event.report,
             "reassign_group": reassign_group,
             "reassign_to": reassign_to,
         },
     )
-    return handed_over
+    return event.report.get("tickets_handed_over", 0)
 
 
 @transaction.atomic
@@ -446,20 +432,14 @@ def save_group(
 @transaction.atomic
 def deactivate_group(actor: User | None, group: Group) -> Group:
     """Deactivate a group (never deleted: its tickets keep naming it). Refused while it is the
-    default group or still has open tickets, so no ticket is left in a group nobody sees."""
-    from kefu.tickets.models import Ticket
-
+    default group or still has open tickets (the tickets app's answer to ``GroupDeactivating``),
+    so no ticket is left in a group nobody sees."""
     _require_admin(actor)
     if not group.is_active:
         return group
     if group.is_default:
         raise BusinessRuleError(_("Make another group the default before deactivating this one."))
-    open_count = Ticket.objects.open().filter(group=group).count()
-    if open_count:
-        raise BusinessRuleError(
-            _("%(group)s still has %(n)s open tickets; move them to another group first.")
-            % {"group": group, "n": open_count}
-        )
+    events.publish(events.GroupDeactivating(actor=actor, group=group))
     Group.objects.filter(pk=group.pk).update(is_active=False)
     group.is_active = False
     record(actor, "group.deactivated", group, {"is_active": [True, False]})

@@ -28,9 +28,9 @@ from kefu.accounts.forms import (
     UserEditForm,
 )
 from kefu.accounts.models import Group, Membership, Role, User
-from kefu.customers.access import staff_console_view
+from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.lib.errors import BusinessRuleError
-from kefu.tickets.views import add_action_error, render_console
+from kefu.tickets.handlers import open_tickets_of
 
 ACTION_ERRORS = (ValidationError, BusinessRuleError, PermissionDenied)
 
@@ -200,8 +200,8 @@ def _user_page(request, target: User, *, form=None, membership_form=None):
         "form": form or UserEditForm(user=target, initial=_user_initial(target)),
         "membership_form": membership_form or MembershipForm(),
         "memberships": Membership.objects.filter(user=target).select_related("group"),
-        "open_tickets": actions.open_tickets_of(target)[:50],
-        "open_count": actions.open_tickets_of(target).count(),
+        "open_tickets": open_tickets_of(target)[:50],
+        "open_count": open_tickets_of(target).count(),
         "tokens": target.api_tokens.order_by("-created_at"),
         "is_staff_target": target.is_staff_member,
         "tab": "users",
@@ -273,7 +273,7 @@ def user_deactivate(request, pk: int):
         except ACTION_ERRORS as error:
             add_action_error(form, error, {"reassign_group": "group", "reassign_to": "agent"})
         else:
-            left = actions.open_tickets_of(target).count()
+            left = open_tickets_of(target).count()
             messages.success(
                 request,
                 _("%(name)s was deactivated; %(n)s open tickets were handed over.")
@@ -289,8 +289,8 @@ def user_deactivate(request, pk: int):
     context = {
         "target": target,
         "form": form,
-        "open_tickets": actions.open_tickets_of(target)[:200],
-        "open_count": actions.open_tickets_of(target).count(),
+        "open_tickets": open_tickets_of(target)[:200],
+        "open_count": open_tickets_of(target).count(),
         "tab": "users",
     }
     status = 400 if form.errors else 200

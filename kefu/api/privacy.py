@@ -1,5 +1,5 @@
 """``POST /contacts/{id}/anonymise``: erase a customer's personal data or purge their spam
-(administrators only; see kefu/audit/privacy.py and docs/administration.md)."""
+(administrators only; see kefu/privacy/actions.py and docs/administration.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from ninja import Field, Router, Schema
 
 from kefu.api.auth import current_user
 from kefu.api.schemas import ERRORS, StrictSchema
-from kefu.audit import privacy
 from kefu.customers.access import get_contact_for_user
+from kefu.privacy import actions as privacy
 
 router = Router(tags=["privacy"])
 

@@ -18,6 +18,7 @@ from kefu.accounts.access import require_admin, require_staff
 from kefu.accounts.models import STAFF_ROLES, Access, Group, Membership, Role, User
 from kefu.api.auth import current_user
 from kefu.api.schemas import ERRORS, StrictSchema
+from kefu.tickets.handlers import open_tickets_of
 
 router = Router(tags=["users"])
 
@@ -105,7 +106,7 @@ def user_data(user: User) -> dict[str, Any]:
             {"group": m.group_id, "name": m.group.name, "access": m.access}
             for m in user.memberships.all()
         ],
-        "open_tickets": actions.open_tickets_of(user).count(),
+        "open_tickets": open_tickets_of(user).count(),
     }
 
 
@@ -222,7 +223,7 @@ def deactivate_user(request: HttpRequest, user_id: int, payload: DeactivateIn):
     return {
         "user": user_data(_get_user(viewer, user.pk)),
         "tickets_handed_over": moved,
-        "tickets_still_assigned": actions.open_tickets_of(user).count(),
+        "tickets_still_assigned": open_tickets_of(user).count(),
     }
 
 

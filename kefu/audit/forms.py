@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from kefu.accounts.models import Role, User
 from kefu.audit.labels import OBJECT_TYPE_LABELS
-from kefu.audit.privacy import ANONYMISE, PURGE_SPAM
+from kefu.audit.models import AuditEntry
 
 
 class AuditFilterForm(forms.Form):
     actor = forms.ModelChoiceField(
         label=_("Actor"),
         required=False,
-        queryset=User.objects.filter(role=Role.ADMIN),
+        queryset=get_user_model().objects.none(),
         empty_label=_("Anyone"),
     )
     object_type = forms.ChoiceField(label=_("Object type"), required=False)
@@ -28,46 +28,9 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, object_types=(), **kwargs):
         super().__init__(*args, **kwargs)
         # Anyone who ever appears in the log, admins or not (roles change).
-        self.fields["actor"].queryset = User.objects.filter(
-            role__in=[Role.ADMIN, Role.SUPERVISOR, Role.AGENT]
+        self.fields["actor"].queryset = get_user_model().objects.filter(
+            pk__in=AuditEntry.objects.filter(actor__isnull=False).values("actor")
         )
         self.fields["object_type"].choices = [("", _("Any"))] + [
             (value, OBJECT_TYPE_LABELS.get(value, value)) for value in object_types
         ]
-
-
-class ContactLookupForm(forms.Form):
-    identifier = forms.CharField(
-        label=_("Customer e-mail, phone, WeChat id or contact number"), max_length=200
-    )
-
-
-class ErasureForm(forms.Form):
-    mode = forms.ChoiceField(
-        label=_("What to do"),
-        widget=forms.RadioSelect,
-        choices=[
-            (
-                ANONYMISE,
-                _(
-                    "Erase personal data: anonymise the customer, blank their messages, delete "
-                    "attachments; tickets stay for reporting"
-                ),
-            ),
-            (PURGE_SPAM, _("Purge spam: delete the customer's tickets entirely")),
-        ],
-        initial=ANONYMISE,
-    )
-    confirmation = forms.CharField(label=_("Type the customer's identifier to confirm"))
-
-    def __init__(self, *args, expected: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.expected = expected
-
-    def clean_confirmation(self):
-        typed = self.cleaned_data["confirmation"].strip()
-        if typed.lower() != self.expected.lower():
-            raise forms.ValidationError(
-                _("Type %(expected)s exactly to confirm.") % {"expected": self.expected}
-            )
-        return typed

@@ -9,13 +9,10 @@ class AutomationConfig(AppConfig):
     def ready(self) -> None:
         from kefu.automation import handlers
         from kefu.automation.actions import process_due_time_rules
-        from kefu.automation.demo import load_demo
         from kefu.automation.models import TimeRule, Trigger, Webhook
         from kefu.lib import config_cache
-        from kefu.lib.demo import register_demo_loader
         from kefu.lib.tick import register_tick
 
         handlers.register()
         config_cache.watch(Trigger, TimeRule, Webhook)
         register_tick("time_rules", process_due_time_rules)
-        register_demo_loader("automation", load_demo)

@@ -10,7 +10,7 @@ from kefu.automation.actions import (
     save_trigger,
 )
 from kefu.automation.models import Visibility
-from kefu.lib.demo import DemoContext
+from kefu.customers.demo import DemoContext
 
 REMINDER = (
     "{{ customer.name }}，您好！\n\n"

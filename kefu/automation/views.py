@@ -49,10 +49,9 @@ from kefu.automation.rules import (
     editable_rows,
     value_suggestions,
 )
-from kefu.customers.access import staff_console_view
+from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.lib.errors import BusinessRuleError
 from kefu.tickets.access import get_ticket_for_user
-from kefu.tickets.views import add_action_error, render_console
 
 ACTION_ERRORS = (ValidationError, BusinessRuleError, PermissionDenied)
 

@@ -4,10 +4,6 @@ none through the console (they use the portal), so a customer gets a 404 like fo
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
-from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -23,17 +19,6 @@ from kefu.customers.models import (
     ProductDocument,
 )
 from kefu.lib.text import clean_line
-
-
-def staff_console_view(view: Callable) -> Callable:
-    """Console pages: anonymous users go to the login page, customers get a 404."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        require_staff_page(request.user)
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 def contacts_visible_to(user: User) -> ContactQuerySet:

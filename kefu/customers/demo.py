@@ -1,17 +1,20 @@
-"""Demo products, installed units and their link to the demo tickets (``kefu run --demo``).
+"""Demo products and installed units (``kefu run --demo``), and the context every app's demo
+loader receives.
 
-Registered from ``CustomersConfig.ready()``; runs after the base demo (``kefu.lib.demo``) and
-writes through the actions like everything else in the demo.
+Run by the demo (``kefu.demo.load``) after its base data, through the actions like everything
+else in the demo; the tickets' demo links some tickets to these units.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
 
+from kefu.accounts.models import Group, User
 from kefu.customers.actions import create_asset, create_product
-from kefu.customers.models import AssetStatus, Product
+from kefu.customers.models import AssetStatus, Contact, Organization, Product
 
 # model number, name, category, warranty months, description
 PRODUCTS = (
@@ -86,20 +89,20 @@ ASSETS = (
 RETIRED = {"WM80-2003-0099"}
 IN_REPAIR = {"DW60-4821-0097", "BCD450-2201-7788"}
 
-# Demo ticket subjects (kefu.lib.demo.STORIES) and the unit each one is about.
-TICKET_ASSETS = {
-    "打印机开机后黑屏报错 E23": "LP3300-2301-0042",
-    "空调安装预约": "KFR35-2502-3381",
-    "Warranty repair request: dishwasher does not drain": "DW60-4821-0097",
-    "冰箱不制冷，食材需要尽快处理": "BCD450-2201-7788",
-    "洗衣机脱水时噪音很大": "WM80-2212-0456",
-}
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What the base demo (``kefu.demo.load``) created, keyed like its ``GROUPS``, ``STAFF`` and
+    ``CUSTOMERS``; handed to every app's demo loader. It lives here, in the lowest app that knows
+    both people and customers, so that the loaders above import it downwards."""
+
+    groups: dict[str, Group]
+    staff: dict[str, User]
+    organizations: dict[str, Organization]
+    contacts: dict[str, Contact]
 
 
-def load(context) -> None:
-    from kefu.tickets.actions import update_ticket
-    from kefu.tickets.models import Ticket
-
+def load(context: DemoContext) -> None:
     products: dict[str, Product] = {}
     for model_number, name, category, months, description in PRODUCTS:
         products[model_number] = create_product(
@@ -111,7 +114,6 @@ def load(context) -> None:
             description=description,
         )
     today = timezone.localdate()
-    assets = {}
     for serial, model_number, customer, organization, days_ago, address in ASSETS:
         status = (
             AssetStatus.RETIRED
@@ -120,7 +122,7 @@ def load(context) -> None:
             if serial in IN_REPAIR
             else AssetStatus.IN_SERVICE
         )
-        assets[serial] = create_asset(
+        create_asset(
             None,
             serial_number=serial,
             product=products[model_number],
@@ -130,7 +132,3 @@ def load(context) -> None:
             installation_address=address,
             status=status,
         )
-    for subject, serial in TICKET_ASSETS.items():
-        ticket = Ticket.objects.filter(subject=subject).order_by("pk").first()
-        if ticket is not None:
-            update_ticket(None, ticket, asset=assets[serial])

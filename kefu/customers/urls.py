@@ -52,6 +52,5 @@ urlpatterns = [
     path("import/<int:pk>/", transfer.import_detail, name="import"),
     path("import/<int:pk>/progress/", transfer.import_progress, name="import_progress"),
     path("import/<int:pk>/confirm/", transfer.import_confirm, name="import_confirm"),
-    path("export/tickets/", transfer.export_tickets, name="export_tickets"),
     path("export/<str:kind>/", transfer.export_customers, name="export"),
 ]

@@ -8,11 +8,9 @@ class IntakeConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.intake.actions import claim_due_mailboxes, on_ticket_state_changed
-        from kefu.intake.demo import load_demo
         from kefu.intake.email.send import deliver_email_reply
         from kefu.intake.oauth import claim_due_token_refreshes, reconnect_warnings
         from kefu.lib import health
-        from kefu.lib.demo import register_demo_loader
         from kefu.lib.tick import register_tick
         from kefu.tickets import events
         from kefu.tickets.outbound import register_deliverer
@@ -20,7 +18,6 @@ class IntakeConfig(AppConfig):
         register_tick("mailboxes", claim_due_mailboxes)
         register_tick("mailbox_tokens", claim_due_token_refreshes)
         health.register_warning_check("mailbox_oauth", reconnect_warnings)
-        register_demo_loader("intake", load_demo)
         register_deliverer(deliver_email_reply)
         events.register(events.TicketStateChanged, on_ticket_state_changed)
         from kefu.intake.merge import on_ticket_merged

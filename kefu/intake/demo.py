@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_noop
 
-from kefu.lib.demo import DemoContext
+from kefu.customers.demo import DemoContext
 
 REASON_DEMO_HISTORY = gettext_noop("Demo history: not sent.")
 

@@ -8,14 +8,11 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.lib import config_cache
-        from kefu.lib.demo import register_demo_loader
         from kefu.lib.tick import register_tick
         from kefu.notifications import handlers
         from kefu.notifications.actions import process_waiting_alerts
-        from kefu.notifications.demo import load_demo
         from kefu.notifications.models import GroupWaitingSetting
 
         handlers.register()
         config_cache.watch(GroupWaitingSetting)
         register_tick("waiting_tickets", process_waiting_alerts)
-        register_demo_loader("notifications", load_demo)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from kefu.lib.demo import DemoContext
+from kefu.customers.demo import DemoContext
 from kefu.notifications.models import Notification
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import Group
-from kefu.customers.access import staff_console_view
+from kefu.lib.console import is_htmx, render_console, staff_console_view
 from kefu.notifications import actions
 from kefu.notifications.access import (
     get_group_for_admin,
@@ -28,7 +28,6 @@ from kefu.notifications.forms import GroupWaitingForm, PreferencesForm
 from kefu.notifications.mentions import handles, staff_who_can_see
 from kefu.notifications.models import GroupWaitingSetting, Notification
 from kefu.tickets.access import get_ticket_for_user
-from kefu.tickets.views import is_htmx, render_console
 
 PAGE_SIZE = 30
 MENU_SIZE = 8

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.customers.access import assets_visible_to
+from kefu.lib.console import is_htmx
 from kefu.lib.errors import BusinessRuleError
 from kefu.portal.forms import NewTicketForm, ReplyForm, to_uploads
 from kefu.search.backends import RANK_WINDOW
@@ -62,10 +63,6 @@ def own_contact_id(user) -> int | None:
     """The customer's own contact (``None`` for a login not linked to a customer record)."""
     contact = getattr(user, "contact", None)
     return contact.pk if contact else None
-
-
-def is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def run_action(form, action, *args, **kwargs):

@@ -1,4 +1,5 @@
-"""One WebSocket per browser tab: the user's own events, plus tickets they subscribe to."""
+"""One WebSocket per browser tab: the user's own events, plus the topics (tickets, …) they
+subscribe to."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from redis.exceptions import RedisError
 
-from kefu.realtime.publish import ticket_group_name, user_group_name
+from kefu.realtime.publish import user_group_name
+from kefu.realtime.topics import topic_check, topic_group_name
 
 logger = logging.getLogger(__name__)
 
@@ -44,21 +46,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(name, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
-        if content.get("subscribe") == "ticket":
-            ticket_id = content.get("id")
-            if isinstance(ticket_id, int) and await self._can_see(ticket_id):
-                name = ticket_group_name(ticket_id)
-                self.joined.add(name)
-                await self.channel_layer.group_add(name, self.channel_name)
-                await self.send_json({"subscribed": ticket_id})
-            else:
-                await self.send_json({"error": "not found", "id": ticket_id})
+        kind = content.get("subscribe")
+        may_subscribe = topic_check(kind) if isinstance(kind, str) else None
+        if may_subscribe is None:
+            return
+        object_id = content.get("id")
+        if isinstance(object_id, int) and await self._may_subscribe(may_subscribe, object_id):
+            name = topic_group_name(kind, object_id)
+            self.joined.add(name)
+            await self.channel_layer.group_add(name, self.channel_name)
+            await self.send_json({"subscribed": object_id})
+        else:
+            await self.send_json({"error": "not found", "id": object_id})
 
     @database_sync_to_async
-    def _can_see(self, ticket_id: int) -> bool:
-        from kefu.tickets.models import Ticket
-
-        return Ticket.objects.visible_to(self.user).filter(pk=ticket_id).exists()
+    def _may_subscribe(self, may_subscribe, object_id: int) -> bool:
+        return may_subscribe(self.user, object_id)
 
     async def kefu_event(self, message):
         event = message["event"]

@@ -9,11 +9,13 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from kefu.realtime.topics import topic_group_name
+
 logger = logging.getLogger(__name__)
 
 
 def ticket_group_name(ticket_id: int) -> str:
-    return f"ticket.{ticket_id}"
+    return topic_group_name("ticket", ticket_id)
 
 
 def user_group_name(user_id: int) -> str:

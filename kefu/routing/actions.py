@@ -320,17 +320,16 @@ def on_ticket_changed(ticket: Ticket, changes: dict, actor: User | None) -> None
             assign_in_group(ticket)
 
 
-def next_agent_after_lapse(ticket: Ticket, exclude: Sequence[User]) -> User | None:
-    """For the SLA: the next eligible agent when an assignment was not acknowledged in time —
-    the group's strategy (least open tickets if it has none), skipping the lapsed agent and anyone
-    away, off shift or at capacity."""
+def hand_over_lapsed_ticket(ticket: Ticket, lapsed: User, reason: str) -> None:
+    """For the SLA: ``lapsed`` did not acknowledge in time, so the next eligible agent gets the
+    ticket — the group's strategy (least open tickets if it has none), skipping the lapsed agent
+    and anyone away, off shift or at capacity. With nobody eligible the SLA escalates."""
     configured = group_strategies().get(ticket.group_id, Strategy.NONE)
     strategy = configured if configured != Strategy.NONE else Strategy.LOAD
-    decision = choose_agent(ticket.group, ticket, exclude=list(exclude), strategy=strategy)
+    decision = choose_agent(ticket.group, ticket, exclude=[lapsed], strategy=strategy)
     if decision.user is not None:
-        # The SLA appends this to its own reason for the reassignment.
-        decision.user.routing_explanation = decision.explanation  # type: ignore[attr-defined]
-    return decision.user
+        why = f"{reason} {decision.explanation}".strip()
+        update_ticket(None, ticket, assignee=decision.user, reason=why)
 
 
 # --- group strategies -----------------------------------------------------------------------

@@ -8,16 +8,13 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.lib import config_cache
-        from kefu.lib.demo import register_demo_loader
         from kefu.lib.tick import register_tick
         from kefu.routing import handlers
         from kefu.routing.actions import process_away_returns
         from kefu.routing.assignment import ROTATION_FIELDS
-        from kefu.routing.demo import load_demo
         from kefu.routing.models import AssignmentRule, GroupRouting
 
         handlers.register()
         config_cache.watch(AssignmentRule)
         config_cache.watch(GroupRouting, state_fields=ROTATION_FIELDS)
         register_tick("routing_away_returns", process_away_returns)
-        register_demo_loader("routing", load_demo)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kefu.accounts.actions import create_user
 from kefu.accounts.models import Access, Role
-from kefu.lib.demo import DemoContext
+from kefu.customers.demo import DemoContext
 from kefu.routing.actions import (
     save_agent_profile,
     save_group_routing,

@@ -1,4 +1,4 @@
-"""Ticket domain events → routing. Registered in ``RoutingConfig.ready()``, after the SLA's
+"""Ticket domain events (and the SLA's acknowledgement lapse) → routing. Registered in ``RoutingConfig.ready()``, after the SLA's
 handlers (``INSTALLED_APPS`` order): the SLA clock has started when the rules run, and recomputes
 on every change they make, inside the same transaction."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import cast
 
 from kefu.routing import actions
+from kefu.sla import events as sla_events
 from kefu.tickets import events
 from kefu.tickets.models import Message, Ticket
 
@@ -20,6 +21,11 @@ def on_ticket_changed(event: events.TicketChanged) -> None:
         actions.on_ticket_changed(cast(Ticket, event.ticket), event.changes, event.actor)
 
 
+def on_acknowledgement_lapsed(event: sla_events.AcknowledgementLapsed) -> None:
+    actions.hand_over_lapsed_ticket(cast(Ticket, event.ticket), event.lapsed, event.reason)
+
+
 def register() -> None:
     events.register(events.TicketCreated, on_ticket_created)
     events.register(events.TicketChanged, on_ticket_changed)
+    sla_events.register(sla_events.AcknowledgementLapsed, on_acknowledgement_lapsed)

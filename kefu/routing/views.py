@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.accounts.access import require_staff_page
 from kefu.accounts.models import Group
-from kefu.customers.access import staff_console_view
+from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.lib.errors import BusinessRuleError
 from kefu.routing import actions
 from kefu.routing.access import (
@@ -30,7 +30,6 @@ from kefu.routing.assignment import agent_overview
 from kefu.routing.conditions import describe_rule
 from kefu.routing.forms import AgentProfileForm, AvailabilityForm, GroupRoutingForm, RuleForm
 from kefu.routing.models import AssignmentRule
-from kefu.tickets.views import add_action_error, render_console
 
 ACTION_ERRORS = (ValidationError, BusinessRuleError, PermissionDenied)
 

@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.customers.access import staff_console_view
+from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.lib.errors import BusinessRuleError
 from kefu.sla import actions
 from kefu.sla.access import (
@@ -35,7 +35,6 @@ from kefu.sla.forms import (
 from kefu.sla.models import BusinessCalendar, SLAPolicy
 from kefu.tickets.access import get_ticket_for_user
 from kefu.tickets.models import Ticket
-from kefu.tickets.views import add_action_error, render_console
 
 ACTION_ERRORS = (ValidationError, BusinessRuleError, PermissionDenied)
 

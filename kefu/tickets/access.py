@@ -29,6 +29,10 @@ def can_reply(user: User, ticket: Ticket) -> bool:
     return can_work_ticket(user, ticket)
 
 
+def can_see_ticket(user: User, ticket_id: int) -> bool:
+    return Ticket.objects.visible_to(user).filter(pk=ticket_id).exists()
+
+
 def get_ticket_for_user(user: User, pk: int, *, write: bool = False) -> Ticket:
     try:
         ticket = (

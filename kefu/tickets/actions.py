@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -28,8 +27,8 @@ from kefu.accounts.signatures import signature_for, with_signature
 from kefu.customers.models import Asset, Contact
 from kefu.lib import config_cache
 from kefu.lib.errors import BusinessRuleError
-from kefu.lib.filenames import blocked_extension
 from kefu.lib.html import html_to_text, sanitize_html, text_to_html
+from kefu.lib.uploads import UploadedFile, validate_upload
 from kefu.realtime.publish import publish as publish_realtime
 from kefu.realtime.publish import ticket_group_name, user_group_name
 from kefu.tickets import custom_fields as custom
@@ -58,15 +57,6 @@ REASON_CUSTOMER_REPLIED = gettext_noop("The customer replied")
 REASON_AGENT_REPLIED = gettext_noop("An agent replied")
 CUSTOM_FIELD_PREFIX = "cf."
 MAX_TAG_LENGTH = 60
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    """A file to attach, independent of where it came from (form upload, API, e-mail)."""
-
-    filename: str
-    content: bytes
-    content_type: str = "application/octet-stream"
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -195,27 +185,6 @@ def _message_bodies(body: str, body_html: str | None) -> tuple[str, str]:
     if not text:
         raise ValidationError({"body": _("The message must not be empty.")})
     return text, safe_html
-
-
-def validate_upload(upload: UploadedFile) -> None:
-    name = PurePosixPath(upload.filename.replace("\\", "/")).name
-    if not name:
-        raise ValidationError({"attachments": _("An attachment has no file name.")})
-    extension = blocked_extension(name, settings.BLOCKED_UPLOAD_EXTENSIONS)
-    if extension is not None:
-        raise ValidationError(
-            {
-                "attachments": _("Files of type .%(ext)s are not accepted: %(name)s")
-                % {"ext": extension, "name": name}
-            }
-        )
-    if len(upload.content) > settings.MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            {
-                "attachments": _("%(name)s is larger than the limit of %(mb)s MB.")
-                % {"name": name, "mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
-            }
-        )
 
 
 def _store_attachments(message: Message, uploads: Sequence[UploadedFile]) -> list[Attachment]:

@@ -9,12 +9,14 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         from kefu.accounts.models import Group
         from kefu.lib import config_cache
-        from kefu.lib.demo import register_demo_loader
-        from kefu.lib.docs import register_docs_section
-        from kefu.tickets.demo import load_demo
-        from kefu.tickets.events import handlers_table
+        from kefu.lib.console import register_navigation_count
+        from kefu.realtime.topics import register_topic
+        from kefu.tickets import handlers
+        from kefu.tickets.access import can_see_ticket
         from kefu.tickets.models import CustomField, TicketType
+        from kefu.tickets.views import my_open_tickets
 
-        register_demo_loader("tickets", load_demo)
+        handlers.register()
+        register_topic("ticket", can_see_ticket)
+        register_navigation_count("my_open_count", lambda user: my_open_tickets(user).count())
         config_cache.watch(Group, TicketType, CustomField)
-        register_docs_section("docs/architecture.md", "events", handlers_table)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 
 from kefu.accounts.access import group_ids_for, require_staff, workable_group_ids
 from kefu.accounts.models import User
+from kefu.lib.console import ACTION_ERRORS
 from kefu.lib.errors import BusinessRuleError
 from kefu.tickets.actions import add_message, update_ticket
 from kefu.tickets.models import State, Ticket
@@ -28,7 +29,6 @@ from kefu.tickets.relations import merge_ticket
 MAX_BULK_TICKETS = 500
 BULK_FIELDS = frozenset({"state", "priority", "group", "assignee", "add_tags", "remove_tags"})
 REASON_TOOK_NEXT = gettext_noop("took next")
-ACTION_ERRORS = (ValidationError, BusinessRuleError, PermissionDenied)
 
 
 @dataclass(frozen=True)

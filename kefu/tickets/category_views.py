@@ -10,11 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.accounts.access import require_admin_page
-from kefu.customers.access import staff_console_view
-from kefu.tickets.bulk import ACTION_ERRORS
+from kefu.lib.console import ACTION_ERRORS, add_action_error, render_console, staff_console_view
 from kefu.tickets.categories import save_category
 from kefu.tickets.models import Category, category_tree
-from kefu.tickets.views import add_action_error, render_console
 
 
 class CategoryForm(forms.Form):

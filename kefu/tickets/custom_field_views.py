@@ -9,11 +9,10 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.access import require_admin_page
 from kefu.accounts.models import User
-from kefu.customers.access import staff_console_view
+from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.tickets.bulk import ACTION_ERRORS
 from kefu.tickets.custom_fields import save_custom_field
 from kefu.tickets.models import CustomField
-from kefu.tickets.views import add_action_error, render_console
 from kefu.tickets.workspace_forms import CustomFieldForm
 
 FIELD_MAP = {"choices": "choices_text"}

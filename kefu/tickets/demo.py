@@ -1,8 +1,11 @@
-"""Demo data of the ticket workspace: a category tree, custom fields, a parent with a child."""
+"""Demo data of the ticket workspace: a category tree, custom fields, a parent with a child, and
+the units (customers' demo) some demo tickets are about."""
 
 from __future__ import annotations
 
-from kefu.lib.demo import DemoContext
+from kefu.customers.demo import DemoContext
+from kefu.customers.models import Asset
+from kefu.tickets.actions import update_ticket
 from kefu.tickets.custom_fields import save_custom_field
 from kefu.tickets.models import Category, Ticket, TicketType
 from kefu.tickets.relations import link_tickets
@@ -14,6 +17,15 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
     },
     "软件 Software": {"固件 Firmware": [], "安装 Installation": []},
     "安装与上门 On-site service": {},
+}
+
+# Demo ticket subjects (kefu.demo.load.STORIES) and the unit (customers' demo) each one is about.
+TICKET_ASSETS = {
+    "打印机开机后黑屏报错 E23": "LP3300-2301-0042",
+    "空调安装预约": "KFR35-2502-3381",
+    "Warranty repair request: dishwasher does not drain": "DW60-4821-0097",
+    "冰箱不制冷，食材需要尽快处理": "BCD450-2201-7788",
+    "洗衣机脱水时噪音很大": "WM80-2212-0456",
 }
 
 
@@ -30,6 +42,10 @@ def _categories() -> None:
 
 def load_demo(context: DemoContext) -> None:
     admin = context.staff["admin"]
+    for subject, serial in TICKET_ASSETS.items():
+        ticket = Ticket.objects.filter(subject=subject).order_by("pk").first()
+        if ticket is not None:
+            update_ticket(None, ticket, asset=Asset.objects.get(serial_number=serial))
     _categories()
     incident = TicketType.objects.filter(key="incident").first()
     save_custom_field(

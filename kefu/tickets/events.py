@@ -1,20 +1,20 @@
-"""Typed domain events published by ticket actions, and the one registry higher apps hook into.
+"""Typed domain events published by ticket actions, and their registry higher apps hook into.
 
-Handlers run synchronously inside the action's transaction, in registration order (which follows
-``INSTALLED_APPS``, since apps register in ``AppConfig.ready()``). An exception in a handler rolls
-back the whole action. ``registered_handlers()`` lists every handler for docs and tests.
-This is Kefu's only hook mechanism for business flow: no Django signals.
+The registry has the shape of every app's (``kefu.lib.events``): handlers run synchronously inside
+the action's transaction, in registration order (which follows ``INSTALLED_APPS``, since apps
+register in ``AppConfig.ready()``); an exception in a handler rolls back the whole action.
+``registered_handlers()`` lists every handler for docs and tests.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import models
+
+from kefu.lib.events import EventRegistry
 
 
 @dataclass(frozen=True)
@@ -90,44 +90,7 @@ class TicketEscalated(TicketEvent):
     to_group: models.Model | None
 
 
-E = TypeVar("E", bound=TicketEvent)
-Handler = Callable[[Any], None]
-
-_handlers: dict[type[TicketEvent], list[Handler]] = defaultdict(list)
-
-
-def register(event_type: type[E], handler: Callable[[E], None]) -> None:
-    if handler not in _handlers[event_type]:
-        _handlers[event_type].append(handler)
-
-
-def publish(event: TicketEvent) -> None:
-    for handler in list(_handlers[type(event)]):
-        handler(event)
-
-
-def registered_handlers() -> dict[str, list[str]]:
-    return {
-        event_type.__name__: [f"{h.__module__}.{h.__qualname__}" for h in handlers]
-        for event_type, handlers in _handlers.items()
-    }
-
-
-def handlers_table() -> str:
-    """The domain events section of docs/architecture.md: every event and its handlers in the
-    order they run."""
-    from kefu.lib.docs import is_test_code, markdown_table
-
-    rows = [
-        (
-            f"`{event_type.__name__}`",
-            ", ".join(
-                f"`{h.__module__.removeprefix('kefu.')}.{h.__qualname__}`"
-                for h in _handlers.get(event_type, [])
-                if not is_test_code(h.__module__)
-            )
-            or "—",
-        )
-        for event_type in TicketEvent.__subclasses__()
-    ]
-    return markdown_table(("event", "handlers, in the order they run"), rows)
+registry: EventRegistry[TicketEvent] = EventRegistry("tickets", base=TicketEvent)
+register = registry.register
+publish = registry.publish
+registered_handlers = registry.registered_handlers

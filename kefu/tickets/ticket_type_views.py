@@ -11,12 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.accounts.access import require_admin_page
-from kefu.customers.access import staff_console_view
-from kefu.tickets.bulk import ACTION_ERRORS
+from kefu.lib.console import ACTION_ERRORS, add_action_error, render_console, staff_console_view
 from kefu.tickets.models import Tag, TicketType
 from kefu.tickets.tags import create_tag, merge_tag, rename_tag
 from kefu.tickets.ticket_types import save_ticket_type
-from kefu.tickets.views import add_action_error, render_console
 
 
 def _require_admin(request) -> None:

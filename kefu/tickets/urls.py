@@ -3,6 +3,7 @@ from django.urls import path
 from kefu.tickets import (
     category_views,
     custom_field_views,
+    export_views,
     ticket_type_views,
     views,
     workspace_views,
@@ -13,6 +14,7 @@ app_name = "tickets"
 urlpatterns = [
     path("", views.ticket_list, name="list"),
     path("new/", views.ticket_new, name="new"),
+    path("export/", export_views.export_tickets, name="export"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/timeline/", views.ticket_timeline, name="timeline"),
     path("<int:pk>/reply/", views.ticket_reply, name="reply"),

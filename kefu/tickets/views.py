@@ -13,7 +13,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
@@ -26,9 +26,15 @@ from django.views.decorators.vary import vary_on_headers
 
 from kefu.accounts.access import group_ids_for
 from kefu.accounts.models import Role, User
-from kefu.customers.access import get_contact_for_user, search_contacts, staff_console_view
+from kefu.customers.access import get_contact_for_user, search_contacts
 from kefu.customers.actions import find_or_create_contact
-from kefu.lib.errors import BusinessRuleError
+from kefu.lib.console import (
+    ACTION_ERRORS,
+    add_action_error,
+    is_htmx,
+    render_console,
+    staff_console_view,
+)
 from kefu.search.query import QueryError
 from kefu.search.query import parse as parse_query
 from kefu.tickets.access import (
@@ -72,43 +78,10 @@ from kefu.tickets.workspace_views import workspace_context
 
 PAGE_SIZE = 25
 OTHER_TICKETS_SHOWN = 10
-ACTION_ERRORS = (ValidationError, BusinessRuleError, PermissionDenied)
-
-
-def is_htmx(request) -> bool:
-    # A history restore asks for the whole page even though it comes from htmx.
-    return request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
 
 
 def my_open_tickets(user: User) -> QuerySet[Ticket]:
     return Ticket.objects.visible_to(user).open().filter(assignee=user)
-
-
-def render_console(request, template: str, context: dict, *, status: int = 200) -> HttpResponse:
-    """Render a full console page, with the counts the navigation shows."""
-    context = {"my_open_count": my_open_tickets(request.user).count(), **context}
-    return render(request, template, context, status=status)
-
-
-def add_action_error(form, error: Exception, field_map: dict[str, str] | None = None) -> None:
-    """Turn an action's error into form errors, keeping what the user typed."""
-    field_map = field_map or {}
-
-    def target(name: str | None) -> str | None:
-        name = field_map.get(name or "", name)
-        return name if name in form.fields else None
-
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(target(name), errors)
-    elif isinstance(error, ValidationError):
-        form.add_error(None, error.messages)
-    elif isinstance(error, BusinessRuleError):
-        form.add_error(target(error.field), error.message)
-    else:
-        form.add_error(None, str(error) or _("You are not allowed to do this."))
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -305,7 +278,7 @@ FIELD_LABELS = {
     "complexity": gettext_lazy("complexity"),
     "asset": gettext_lazy("asset"),
     "parent": gettext_lazy("parent ticket"),
-    # The tombstone of a personal-data erasure (kefu.audit.privacy).
+    # The tombstone of a personal-data erasure (kefu.privacy).
     "customer": gettext_lazy("customer"),
 }
 # What the other ticket of a link is to this one (``kefu.tickets.relations.ROLES``).

@@ -19,10 +19,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import User
-from kefu.customers.access import staff_console_view
+from kefu.lib.console import ACTION_ERRORS, staff_console_view
 from kefu.tickets import custom_fields as custom
 from kefu.tickets.access import get_ticket_for_user, visible_messages
-from kefu.tickets.bulk import ACTION_ERRORS, bulk_update_tickets, error_text, take_next_ticket
+from kefu.tickets.bulk import bulk_update_tickets, error_text, take_next_ticket
 from kefu.tickets.models import CustomField, Ticket, TicketLink, category_tree
 from kefu.tickets.relations import (
     link_tickets,

@@ -8,14 +8,11 @@ class TriageConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.lib import config_cache
-        from kefu.lib.demo import register_demo_loader
         from kefu.lib.tick import register_tick
         from kefu.triage import handlers
         from kefu.triage.actions import enqueue_due_training
-        from kefu.triage.demo import load_triage_demo
         from kefu.triage.models import TriageConfig
 
         handlers.register()
         config_cache.watch(TriageConfig, state_fields=["next_training_at"])
         register_tick("triage", enqueue_due_training)
-        register_demo_loader("triage", load_triage_demo)

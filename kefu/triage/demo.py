@@ -17,8 +17,8 @@ from django.db import connection
 from django.utils import timezone
 
 from kefu.accounts.models import Group, User
+from kefu.customers.demo import DemoContext
 from kefu.customers.models import Contact
-from kefu.lib.demo import DemoContext
 from kefu.tickets.actions import create_ticket, ticket_type_by_key
 from kefu.tickets.models import (
     Category,

@@ -9,9 +9,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.customers.access import staff_console_view
+from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.lib.errors import BusinessRuleError
-from kefu.tickets.views import add_action_error, render_console
 from kefu.triage import actions
 from kefu.triage.access import require_triage_admin
 from kefu.triage.forms import TriageConfigForm

@@ -246,7 +246,7 @@ def test_demo_load_is_idempotent_and_mixes_chinese_and_english(db, capsys):
 
 
 def test_demo_data_covers_the_roles_states_and_history(db):
-    from kefu.lib.demo import load_demo
+    from kefu.demo.load import load_demo
 
     assert load_demo() is True
     assert Group.objects.get(is_default=True).name == "客服部 Customer Service"
@@ -277,7 +277,7 @@ def test_demo_data_covers_the_roles_states_and_history(db):
 def test_the_printed_demo_logins_work(db):
     from django.contrib.auth import authenticate
 
-    from kefu.lib.demo import demo_logins, load_demo
+    from kefu.demo.load import demo_logins, load_demo
 
     assert demo_logins() == []
     load_demo()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from kefu.automation.actions import process_due_time_rules
 from kefu.automation.demo import load_demo
 from kefu.automation.models import CannedResponse, Macro, TimeRule, Trigger
-from kefu.lib.demo import DemoContext
+from kefu.customers.demo import DemoContext
 from kefu.tickets.actions import update_ticket
 from kefu.tickets.models import Message, Ticket
 

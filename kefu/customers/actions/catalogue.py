@@ -20,6 +20,7 @@ from kefu.customers.models import (
     ProductDocument,
     default_warranty_end,
 )
+from kefu.lib.uploads import UploadedFile, validate_upload
 
 # --- products and their documents ------------------------------------------------------------
 
@@ -103,8 +104,6 @@ def add_product_document(
     content_type: str = "application/octet-stream",
 ) -> ProductDocument:
     """Attach a manual or datasheet; the same size and type limits as ticket attachments."""
-    from kefu.tickets.actions import UploadedFile, validate_upload
-
     _require_staff(actor)
     upload = UploadedFile(filename=filename, content=content, content_type=content_type)
     validate_upload(upload)

@@ -9,7 +9,7 @@ from typing import Any
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 from kefu.accounts.access import require_staff
 from kefu.accounts.models import User
 from kefu.audit.actions import changes_since, record, snapshot
+from kefu.customers import events
 from kefu.customers.models import (
     Contact,
     Organization,
@@ -457,10 +458,8 @@ def merge_contacts(actor: User | None, duplicate: Contact, survivor: Contact) ->
     """Fold ``duplicate`` into ``survivor``: every ticket, message, participation, asset and
     other reference moves over, identifiers the survivor lacks are copied, the portal login
     follows when only the duplicate has one, and the duplicate is deactivated and points to the
-    survivor. Each ticket whose customer changed gets a timeline row."""
-    from kefu.tickets.models import EventType, Ticket, TicketEvent
-    from kefu.tickets.search import index_tickets
-
+    survivor. Apps whose rows moved add their history on ``ContactsMerged`` (each ticket whose
+    customer changed gets a timeline row)."""
     _require_staff(actor)
     locked = {
         c.pk: c
@@ -483,21 +482,8 @@ def merge_contacts(actor: User | None, duplicate: Contact, survivor: Contact) ->
             }
         )
 
-    moved_ticket_ids = list(Ticket.objects.filter(contact=duplicate).values_list("pk", flat=True))
-    _move_references(duplicate, survivor)
-    TicketEvent.objects.bulk_create(
-        TicketEvent(
-            ticket_id=ticket_id,
-            actor=actor,
-            type=EventType.CHANGED,
-            field="contact",
-            old_value=str(duplicate),
-            new_value=str(survivor),
-            reason=REASON_CONTACTS_MERGED,
-            is_internal=True,
-        )
-        for ticket_id in moved_ticket_ids
-    )
+    duplicate_name = str(duplicate)
+    moved = _move_references(duplicate, survivor)
 
     # Identifiers move only where the survivor has none (unique columns: clear them first).
     moving = {
@@ -533,24 +519,36 @@ def merge_contacts(actor: User | None, duplicate: Contact, survivor: Contact) ->
     duplicate.save(update_fields=["is_active", "merged_into"])
     # Earlier merges into the duplicate now end at the survivor in one step.
     Contact.objects.filter(merged_into=duplicate).update(merged_into=survivor)
-    if moved_ticket_ids:
-        index_tickets(moved_ticket_ids)
+    events.publish(
+        events.ContactsMerged(
+            actor=actor,
+            duplicate=duplicate,
+            survivor=survivor,
+            duplicate_name=duplicate_name,
+            moved=moved,
+        )
+    )
     record(
         actor,
         "contact.merged",
         survivor,
-        {"merged": str(duplicate), "tickets_moved": len(moved_ticket_ids)},
+        {
+            "merged": duplicate_name,
+            "rows_moved": {model._meta.label: len(pks) for model, pks in moved.items() if pks},
+        },
     )
     return survivor
 
 
-def _move_references(duplicate: Contact, survivor: Contact) -> None:
-    """Repoint every foreign key to ``duplicate`` (in any app) at ``survivor``.
+def _move_references(duplicate: Contact, survivor: Contact) -> dict[type[models.Model], list[int]]:
+    """Repoint every foreign key to ``duplicate`` (in any app) at ``survivor``; returns the
+    primary keys of the moved rows by model.
 
     Relations are found through the model registry so that apps added later (visits, surveys…)
     are covered too. A relation under a unique constraint (a ticket participant) loses the
     duplicate's rows that would collide with the survivor's.
     """
+    moved: dict[type[models.Model], list[int]] = {}
     for relation in Contact._meta.related_objects:
         if not relation.one_to_many:  # foreign keys only; the login is a field of Contact
             continue
@@ -565,7 +563,9 @@ def _move_references(duplicate: Contact, survivor: Contact) -> None:
             if partner == "ticket" and field.name != "ticket":
                 # A participant entry for the ticket's own customer would be redundant.
                 rows.filter(ticket__contact=survivor).delete()
+        moved.setdefault(model, []).extend(rows.values_list("pk", flat=True))
         rows.update(**{field.name: survivor})
+    return moved
 
 
 def _unique_partners(model, field_name: str) -> list[str]:

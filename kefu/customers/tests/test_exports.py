@@ -1,5 +1,5 @@
-"""Exports: the four customer lists round-trip through the import; the ticket list exports with
-its current filters; customers get nothing."""
+"""Exports: the four customer lists round-trip through the import; customers get nothing (the
+ticket list's export: kefu/tickets/tests/test_exports.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from kefu.customers.actions import confirm_import, start_import, update_contact
 from kefu.customers.models import Asset, Contact, ImportStatus
 from kefu.lib.jobs import run_pending_jobs
-from kefu.tickets.models import Priority
 
 
 def _content(response) -> bytes:
@@ -112,94 +111,7 @@ def test_the_asset_export_follows_the_list_filters(client, cast, acme_printer, g
     assert [row["serial_number"] for row in _csv_rows(response)] == ["LP3300-0002"]
 
 
-def test_the_ticket_export_has_the_lists_filters_and_every_page(client, cast, make_ticket):
-    for n in range(30):
-        make_ticket(cast.alice, subject=f"Printer {n}", priority=Priority.HIGH)
-    make_ticket(cast.bob, subject="Low one", priority=Priority.LOW)
-    make_ticket(cast.alice, subject="Quality only", group=cast.quality, priority=Priority.HIGH)
-    client.force_login(cast.agent)
-    response = client.get(
-        reverse("customers:export_tickets"),
-        {"view": "open", "priority": "high", "sort": "number", "format": "csv"},
-    )
-    rows = _csv_rows(response)
-    assert len(rows) == 30  # all pages; not the low one, not the group the agent is not in
-    assert [row["subject"] for row in rows[:2]] == ["Printer 0", "Printer 1"]
-    assert rows[0]["customer_identifier"] == "alice@acme.example"
-
-
-def test_the_ticket_export_has_category_complexity_and_custom_fields(client, cast, make_ticket):
-    from kefu.tickets.categories import save_category
-    from kefu.tickets.custom_fields import save_custom_field
-
-    hardware = save_category(cast.admin, name="Hardware 硬件")
-    display = save_category(cast.admin, name="Display", parent=hardware)
-    save_custom_field(cast.admin, key="order_number", label="Order", kind="text")
-    save_custom_field(
-        cast.admin, key="bought_at", label="Shop", kind="multi_choice", choices=["Tmall", "JD"]
-    )
-    save_custom_field(cast.admin, key="units", label="Units", kind="number")
-    make_ticket(
-        category=display,
-        complexity="complex",
-        custom_fields={"order_number": "=SUM(A1)", "bought_at": ["Tmall", "JD"], "units": 3},
-    )
-    make_ticket(subject="Plain")
-    client.force_login(cast.agent)
-
-    rows = _csv_rows(
-        client.get(reverse("customers:export_tickets"), {"sort": "number", "format": "csv"})
-    )
-    assert [(row["category"], row["complexity"]) for row in rows] == [
-        ("Hardware 硬件 › Display", "complex"),
-        ("", ""),
-    ]
-    assert rows[0]["custom_fields.order_number"] == "'=SUM(A1)"  # never a live formula
-    assert rows[0]["custom_fields.bought_at"] == "Tmall, JD"
-    assert rows[0]["custom_fields.units"] == "3"
-    assert rows[1]["custom_fields.units"] == ""
-
-    sheet = _xlsx_rows(
-        client.get(reverse("customers:export_tickets"), {"sort": "number", "format": "xlsx"})
-    )
-    header = sheet[0]
-    assert sheet[1][header.index("custom_fields.units")] == 3
-
-
-def test_the_ticket_export_applies_search_words(client, cast, make_ticket):
-    make_ticket(cast.alice, subject="打印机卡纸 paper jam")
-    make_ticket(cast.alice, subject="Invoice question")
-    client.force_login(cast.agent)
-    response = client.get(
-        reverse("customers:export_tickets"), {"view": "open", "q": "invoice", "format": "xlsx"}
-    )
-    rows = _xlsx_rows(response)
-    assert rows[0][:2] == ["number", "subject"]
-    assert [row[1] for row in rows[1:]] == ["Invoice question"]
-
-
-def test_the_export_button_in_the_htmx_filter_form_redirects_to_the_download(client, cast):
-    client.force_login(cast.agent)
-    response = client.get(
-        reverse("customers:export_tickets"),
-        {"view": "open", "format": "csv"},
-        HTTP_HX_REQUEST="true",
-    )
-    assert response["HX-Redirect"].startswith(reverse("customers:export_tickets"))
-    assert "format=csv" in response["HX-Redirect"]
-    assert (
-        'formaction="/customers/export/tickets/"'
-        in client.get(reverse("tickets:list")).content.decode()
-    )
-
-
 @pytest.mark.parametrize("kind", ["contacts", "organizations", "products", "assets"])
 def test_customer_cannot_export(client, cast, kind):
     client.force_login(cast.alice)
     assert client.get(reverse("customers:export", args=[kind])).status_code == 404
-
-
-def test_customer_cannot_export_tickets(client, cast, make_ticket):
-    make_ticket(cast.alice)
-    client.force_login(cast.alice)
-    assert client.get(reverse("customers:export_tickets")).status_code == 404

@@ -10,8 +10,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.customers.access import get_contact_for_user, search_contacts, staff_console_view
+from kefu.customers.access import get_contact_for_user, search_contacts
 from kefu.customers.actions import invite_contact
+from kefu.lib.console import staff_console_view
 
 
 @staff_console_view

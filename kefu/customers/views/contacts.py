@@ -11,17 +11,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.customers import actions
-from kefu.customers.access import contacts_visible_to, get_contact_for_user, staff_console_view
+from kefu.customers.access import contacts_visible_to, get_contact_for_user
 from kefu.customers.forms import ContactFilterForm, ContactForm, MergeForm, NotesForm
 from kefu.customers.models import Contact
-from kefu.customers.views.common import (
+from kefu.customers.views.common import paginate, querystring_without_page
+from kefu.lib.console import (
     ACTION_ERRORS,
+    add_action_error,
     is_htmx,
-    paginate,
-    querystring_without_page,
+    render_console,
+    staff_console_view,
 )
 from kefu.tickets.models import OPEN_STATES, Ticket
-from kefu.tickets.views import add_action_error, render_console
 
 TICKETS_SHOWN = 100
 

@@ -16,7 +16,6 @@ from kefu.customers.access import (
     get_asset_for_user,
     get_document_for_user,
     get_product_for_user,
-    staff_console_view,
 )
 from kefu.customers.forms import (
     AssetFilterForm,
@@ -26,14 +25,15 @@ from kefu.customers.forms import (
     ProductForm,
 )
 from kefu.customers.models import Asset, Product, WarrantyStatus
-from kefu.customers.views.common import (
+from kefu.customers.views.common import paginate, querystring_without_page
+from kefu.lib.console import (
     ACTION_ERRORS,
+    add_action_error,
     is_htmx,
-    paginate,
-    querystring_without_page,
+    render_console,
+    staff_console_view,
 )
 from kefu.tickets.models import Ticket
-from kefu.tickets.views import add_action_error, render_console
 
 
 def _flash_errors(request, error: Exception) -> None:

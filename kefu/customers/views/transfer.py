@@ -1,11 +1,11 @@
 """Spreadsheet import (upload → dry-run preview → confirm → job with a progress bar) and
-CSV/Excel export of customers, products, assets and ticket lists."""
+CSV/Excel export of customers, products and assets (the ticket list's export is kefu/tickets/export_views.py)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,18 +15,17 @@ from kefu.customers import actions, exports
 from kefu.customers.access import (
     assets_visible_to,
     get_import_for_user,
-    staff_console_view,
 )
 from kefu.customers.forms import AssetFilterForm, ConfirmImportForm, ImportForm
 from kefu.customers.imports import COLUMNS
 from kefu.customers.models import ImportKind, ImportRun
-from kefu.customers.views.common import ACTION_ERRORS, is_htmx
 from kefu.customers.views.products import filter_assets
-from kefu.search.query import QueryError
-from kefu.search.query import parse as parse_query
-from kefu.tickets.custom_fields import prefetch_values
-from kefu.tickets.forms import SORT_COLUMNS, with_priority_weight
-from kefu.tickets.views import add_action_error, filtered_ticket_list, render_console
+from kefu.lib.console import (
+    ACTION_ERRORS,
+    add_action_error,
+    render_console,
+    staff_console_view,
+)
 
 PREVIEW_ROWS_SHOWN = 500
 
@@ -101,22 +100,11 @@ def import_confirm(request, pk: int):
 # --- exports ---------------------------------------------------------------------------------
 
 
-def _format(request) -> str:
-    return "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-
-
-def _download_redirect(request) -> HttpResponse | None:
-    """A button in an htmx form asked for the file: tell htmx to load it as a normal request."""
-    if is_htmx(request):
-        return HttpResponse(headers={"HX-Redirect": request.get_full_path()})
-    return None
-
-
 @staff_console_view
 def export_customers(request, kind: str):
     if kind not in ImportKind.values:
         raise Http404("No such export")
-    redirect_response = _download_redirect(request)
+    redirect_response = exports.download_redirect(request)
     if redirect_response is not None:
         return redirect_response
     queryset = exports.customer_queryset(kind)
@@ -129,34 +117,5 @@ def export_customers(request, kind: str):
     columns = exports.customer_columns(kind)
     filename = f"{kind}-{timezone.localdate():%Y%m%d}"
     return exports.export_response(
-        _format(request), filename, columns, exports.rows_of(queryset, columns)
-    )
-
-
-@staff_console_view
-def export_tickets(request):
-    """The console ticket list with its current view, filters, search words and sort, as a
-    file: every matching ticket (not only the page), streamed."""
-    redirect_response = _download_redirect(request)
-    if redirect_response is not None:
-        return redirect_response
-    form, _view, tickets = filtered_ticket_list(request)
-    query = form.cleaned_data.get("q", "") if form.is_bound and form.is_valid() else ""
-    try:
-        tickets = exports.tickets_matching(request.user, tickets, parse_query(query))
-    except QueryError as error:
-        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
-    sort = form.sort_order
-    column = SORT_COLUMNS[sort.lstrip("-")]
-    order = [f"-{column}", "-id"] if sort.startswith("-") else [column, "id"]
-    tickets = (
-        with_priority_weight(tickets)
-        .select_related("contact", "organization", "group", "assignee", "type", "asset")
-        .prefetch_related("tags", prefetch_values())
-        .order_by(*order)
-    )
-    columns = exports.ticket_columns()
-    filename = f"tickets-{timezone.localdate():%Y%m%d}"
-    return exports.export_response(
-        _format(request), filename, columns, exports.rows_of(tickets, columns)
+        exports.requested_format(request), filename, columns, exports.rows_of(queryset, columns)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.lib import demo
+from kefu.demo import load as demo
 from kefu.routing.demo import load_demo as load_routing_demo
 from kefu.tickets.actions import create_ticket
 from kefu.tickets.models import EventType
@@ -13,7 +13,7 @@ from kefu.tickets.models import EventType
 
 @pytest.fixture
 def demo_data(db, monkeypatch):
-    monkeypatch.setattr(demo, "_demo_loaders", [("routing", load_routing_demo)])
+    monkeypatch.setattr(demo, "LOADERS", (load_routing_demo,))
     assert demo.load_demo()
 
 

@@ -4,7 +4,6 @@
 from kefu.sla.actions.clock import (
     acknowledge_ticket,
     escalate_ticket,
-    next_eligible_agent,
     policy_for,
     process_due_slas,
     start_clock,
@@ -27,7 +26,6 @@ __all__ = [
     "deactivate_policy",
     "escalate_ticket",
     "import_calendar_dates",
-    "next_eligible_agent",
     "policy_for",
     "process_due_slas",
     "remove_calendar_date",

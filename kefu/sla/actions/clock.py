@@ -10,20 +10,19 @@ locks the ``TicketSLA`` row it changes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.access import assignable_agents, can_be_assigned
-from kefu.accounts.models import Group, Role, User
+from kefu.accounts.access import can_be_assigned
+from kefu.accounts.models import Group, User
 from kefu.lib import config_cache
 from kefu.lib.errors import BusinessRuleError
+from kefu.sla import events as sla_events
 from kefu.sla.actions.announce import (
     announce,
     in_site_language,
@@ -615,12 +614,12 @@ def _check_acknowledgement(ticket: Ticket, now: datetime) -> None:
         )
     )
     timeline_row(ticket, EventType.SLA_BREACHED, new_value="acknowledgement", reason=reason)
-    successor = None if limit and lapses >= limit else next_eligible_agent(ticket, exclude=[lapsed])
-    if successor is not None:
-        # Routing's chooser says which strategy picked the successor and who was skipped.
-        why = getattr(successor, "routing_explanation", "")
-        update_ticket(None, ticket, assignee=successor, reason=f"{reason} {why}".strip())
-        return
+    if not (limit and lapses >= limit):
+        sla_events.publish(
+            sla_events.AcknowledgementLapsed(ticket=ticket, lapsed=lapsed, reason=reason)
+        )
+        if Ticket.objects.filter(pk=ticket.pk).exclude(assignee=lapsed).exists():
+            return  # handed over (routing's handler), or unassigned meanwhile
     escalation_group = ticket.group.escalation_group
     _escalate(
         None,
@@ -629,28 +628,6 @@ def _check_acknowledgement(ticket: Ticket, now: datetime) -> None:
         assignee=None,
         reason=reason,
     )
-
-
-def next_eligible_agent(ticket: Ticket, *, exclude: Iterable[User] = ()) -> User | None:
-    """Another full member of the ticket's group: routing's chooser (the group's strategy,
-    skipping away, off-shift and full agents) when installed, else the fewest open tickets."""
-    from django.apps import apps
-
-    if apps.is_installed("kefu.routing"):
-        from kefu.routing.actions import next_agent_after_lapse
-
-        return next_agent_after_lapse(ticket, list(exclude))
-    excluded = [user.pk for user in exclude]
-    candidates = (
-        assignable_agents(ticket.group)
-        .filter(role=Role.AGENT)
-        .exclude(pk__in=excluded)
-        .annotate(
-            open_count=Count("assigned_tickets", filter=Q(assigned_tickets__state__in=OPEN_STATES))
-        )
-        .order_by("open_count", "pk")
-    )
-    return candidates.first()
 
 
 # --- manual actions -------------------------------------------------------------------------

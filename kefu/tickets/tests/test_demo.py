@@ -1,6 +1,6 @@
 """The workspace's demo data loads with the base demo."""
 
-from kefu.lib.demo import load_demo
+from kefu.demo.load import load_demo
 from kefu.tickets.models import Category, CustomField, LinkKind, TicketLink
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.lib import demo
+from kefu.demo import load as demo
 from kefu.lib.jobs import run_pending_jobs
 from kefu.tickets.actions import create_ticket
 from kefu.tickets.models import EventType, Ticket
@@ -16,7 +16,7 @@ from kefu.triage.models import Outcome, TicketPrediction, TriageConfig
 
 @pytest.fixture
 def triage_demo(db, monkeypatch):
-    monkeypatch.setattr(demo, "_demo_loaders", [("triage", load_triage_demo)])
+    monkeypatch.setattr(demo, "LOADERS", (load_triage_demo,))
     assert demo.load_demo()
 
 
@@ -57,9 +57,7 @@ def test_a_chinese_fault_ticket_lands_in_aftersales_with_the_models_reason(triag
 def test_a_routing_rule_wins_over_the_model(db, monkeypatch):
     from kefu.routing.demo import load_demo as load_routing_demo
 
-    monkeypatch.setattr(
-        demo, "_demo_loaders", [("routing", load_routing_demo), ("triage", load_triage_demo)]
-    )
+    monkeypatch.setattr(demo, "LOADERS", (load_routing_demo, load_triage_demo))
     assert demo.load_demo()
     ticket = _fault_ticket()
     run_pending_jobs()

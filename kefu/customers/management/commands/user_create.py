@@ -1,4 +1,5 @@
-"""``kefu user create``: add a staff member or a customer login from the command line."""
+"""``kefu user create``: add a staff member or a customer login (with its contact) from the
+command line. It lives in customers, which knows both kinds of people."""
 
 from __future__ import annotations
 

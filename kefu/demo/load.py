@@ -4,6 +4,9 @@ about twenty after-sales tickets in Chinese and English, each with its history.
 Everything is written through the actions, exactly as the console and portal would write it, so
 the demo also exercises the real rules (who may move or answer what). Loading is all-or-nothing
 and happens once: the demo administrator's account marks a database that has it.
+
+This module sits at the top of the import order: it creates the base data (departments, staff,
+customers, tickets with their stories), then runs each app's own ``demo.py`` loader (``LOADERS``).
 """
 
 from __future__ import annotations
@@ -17,15 +20,23 @@ from django.utils import timezone
 
 from kefu.accounts.actions import create_user, get_or_create_group, set_escalation_group
 from kefu.accounts.models import Access, Group, Role, User
+from kefu.automation import demo as automation_demo
+from kefu.customers import demo as customers_demo
 from kefu.customers.actions import (
     create_contact,
     create_customer_user,
     get_or_create_organization,
     update_organization,
 )
+from kefu.customers.demo import DemoContext
 from kefu.customers.models import Contact, Organization
+from kefu.intake import demo as intake_demo
+from kefu.notifications import demo as notifications_demo
+from kefu.routing import demo as routing_demo
+from kefu.tickets import demo as tickets_demo
 from kefu.tickets.actions import add_message, create_ticket, update_ticket
 from kefu.tickets.models import Message, Ticket
+from kefu.triage import demo as triage_demo
 
 ADMIN_EMAIL = "admin@demo.kefu"
 
@@ -604,25 +615,17 @@ def demo_logins() -> list[tuple[str, str, str]]:
     return logins
 
 
-@dataclass(frozen=True)
-class DemoContext:
-    """What the base demo created, keyed like ``GROUPS``, ``STAFF`` and ``CUSTOMERS``."""
-
-    groups: dict[str, Group]
-    staff: dict[str, User]
-    organizations: dict[str, Organization]
-    contacts: dict[str, Contact]
-
-
-DemoLoader = Callable[[DemoContext], None]
-_demo_loaders: list[tuple[str, DemoLoader]] = []
-
-
-def register_demo_loader(name: str, loader: DemoLoader) -> None:
-    """Apps add their demo data (assets, rules, labelled history) from ``AppConfig.ready()``;
-    loaders run after the base demo, inside its transaction, in ``INSTALLED_APPS`` order."""
-    if all(existing != name for existing, _loader in _demo_loaders):
-        _demo_loaders.append((name, loader))
+# Each app's demo, after the base data, inside its transaction: customers' units first (tickets
+# link to them), then in the order the apps' event handlers run (INSTALLED_APPS).
+LOADERS: tuple[Callable[[DemoContext], None], ...] = (
+    customers_demo.load,
+    tickets_demo.load_demo,
+    intake_demo.load_demo,
+    routing_demo.load_demo,
+    automation_demo.load_demo,
+    triage_demo.load_triage_demo,
+    notifications_demo.load_demo,
+)
 
 
 def load_demo() -> bool:
@@ -643,7 +646,7 @@ def load_demo() -> bool:
         context = DemoContext(
             groups=groups, staff=staff, organizations=organizations, contacts=contacts
         )
-        for _name, loader in list(_demo_loaders):
+        for loader in LOADERS:
             loader(context)
         # The demo's history happened "before" this install: its replies must not now be mailed
         # to the (made-up) customers by the worker.

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from kefu.audit.models import AuditEntry
-from kefu.audit.privacy import ANONYMISE, PURGE_SPAM, TOMBSTONE_REASON, erase_contact
+from kefu.privacy.actions import ANONYMISE, PURGE_SPAM, TOMBSTONE_REASON, erase_contact
 from kefu.tickets.actions import UploadedFile, add_message
 from kefu.tickets.models import Attachment, EventType, Message, Ticket, TicketEvent
 from kefu.tickets.search import index_ticket
@@ -130,7 +130,7 @@ def test_staff_who_are_not_admins_cannot_erase(cast, carols_ticket, user):
 
 def test_the_confirm_page_requires_the_typed_identifier(client, cast, carols_ticket):
     client.force_login(cast.admin)
-    url = reverse("audit:erase_contact", args=[cast.carol.contact.pk])
+    url = reverse("privacy:erase_contact", args=[cast.carol.contact.pk])
     page = client.get(url)
     assert page.status_code == 200 and b"carol@mail.example" in page.content
     wrong = client.post(url, {"mode": ANONYMISE, "confirmation": "yes"})
@@ -145,16 +145,16 @@ def test_the_confirm_page_requires_the_typed_identifier(client, cast, carols_tic
 
 def test_the_lookup_finds_a_customer_by_identifier(client, cast):
     client.force_login(cast.admin)
-    response = client.get(reverse("audit:privacy"), {"identifier": "carol@mail.example"})
+    response = client.get(reverse("privacy:lookup"), {"identifier": "carol@mail.example"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("audit:erase_contact", args=[cast.carol.contact.pk])
+    assert response["Location"] == reverse("privacy:erase_contact", args=[cast.carol.contact.pk])
 
 
 @pytest.mark.parametrize("user", ["agent", "supervisor", "quality_agent"])
 def test_an_agent_cannot_open_or_post_the_erasure_pages(client, cast, carols_ticket, user):
     client.force_login(getattr(cast, user))
-    url = reverse("audit:erase_contact", args=[cast.carol.contact.pk])
-    assert client.get(reverse("audit:privacy")).status_code == 403
+    url = reverse("privacy:erase_contact", args=[cast.carol.contact.pk])
+    assert client.get(reverse("privacy:lookup")).status_code == 403
     assert client.get(url).status_code == 403
     response = client.post(url, {"mode": PURGE_SPAM, "confirmation": "carol@mail.example"})
     assert response.status_code == 403
@@ -163,7 +163,7 @@ def test_an_agent_cannot_open_or_post_the_erasure_pages(client, cast, carols_tic
 
 def test_a_customer_gets_no_erasure_page(client, cast):
     client.force_login(cast.carol)
-    url = reverse("audit:erase_contact", args=[cast.carol.contact.pk])
+    url = reverse("privacy:erase_contact", args=[cast.carol.contact.pk])
     assert client.get(url).status_code == 404
 
 

@@ -2,7 +2,8 @@
 
 One process on purpose: with the embedded set-up (no Redis) the in-memory channel layer only
 reaches browsers connected to this process, so realtime events from jobs and ticks must be
-published here too.
+published here too. The command lives with the demo because ``--demo`` loads it; the loops it
+runs are ``kefu.lib.loops``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
-from kefu.lib.demo import demo_logins, load_demo
+from kefu.demo.load import demo_logins, load_demo
 from kefu.lib.loops import make_worker, run_tick_loop, run_worker
 
 SHUTDOWN_WAIT_SECONDS = 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from kefu.lib.demo import demo_logins, load_demo
+from kefu.demo.load import demo_logins, load_demo
 
 
 class Command(BaseCommand):
