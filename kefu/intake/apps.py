@@ -7,7 +7,11 @@ class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kefu.intake.actions import claim_due_mailboxes, on_ticket_state_changed
+        from kefu.intake.actions import (
+            claim_due_mailboxes,
+            claim_failed_mail_retries,
+            on_ticket_state_changed,
+        )
         from kefu.intake.demo import load_demo
         from kefu.intake.email.send import deliver_email_reply
         from kefu.lib.demo import register_demo_loader
@@ -16,6 +20,7 @@ class IntakeConfig(AppConfig):
         from kefu.tickets.outbound import register_deliverer
 
         register_tick("mailboxes", claim_due_mailboxes)
+        register_tick("failed_mail_retries", claim_failed_mail_retries)
         register_demo_loader("intake", load_demo)
         register_deliverer(deliver_email_reply)
         events.register(events.TicketStateChanged, on_ticket_state_changed)

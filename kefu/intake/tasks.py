@@ -16,7 +16,7 @@ def fetch_mailbox(mailbox_id: int) -> str:
     A worker killed between the two leaves the mail unseen: the next fetch ingests it again and
     the Message-ID de-duplication turns that into a no-op, then marks it seen.
     """
-    from kefu.intake.actions import ingest_email, record_fetch_result
+    from kefu.intake.actions import IngestDeferred, ingest_email, record_fetch_result
     from kefu.intake.email.imap import MailboxError, fetch_raw, imap_session, mark_seen, unseen_uids
     from kefu.intake.models import Mailbox
 
@@ -33,12 +33,26 @@ def fetch_mailbox(mailbox_id: int) -> str:
                 ingest_email(raw, mailbox)  # commits (or records the failure) before returning
                 mark_seen(client, uid)
                 ingested += 1
+    except IngestDeferred as error:
+        # Left unseen: the next poll delivers it (and the ones after it) again.
+        logger.warning("fetching mailbox %s deferred: %s", mailbox, error)
+        record_fetch_result(mailbox, str(error))
+        return f"deferred: {error}"
     except (MailboxError, OSError) as error:
         logger.warning("fetching mailbox %s failed: %s", mailbox, error)
         record_fetch_result(mailbox, str(error))
         return f"failed: {error}"
     record_fetch_result(mailbox)
     return f"{ingested} messages"
+
+
+@job
+def retry_failed_mail(inbound_email_id: int, retry_number: int) -> str:
+    """Ingest a failed mail again from its stored raw source (the ``retry_number``-th automatic
+    retries, claimed by the tick); a transient failure raises, so the job is retried."""
+    from kefu.intake.actions import retry_failed_mail_once
+
+    return retry_failed_mail_once(inbound_email_id, retry_number)
 
 
 @job

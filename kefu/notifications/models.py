@@ -22,6 +22,7 @@ class Kind(models.TextChoices):
     MENTIONED = "mentioned", _("Someone mentions me in an internal note")
     GROUP_WAITING = "group_waiting", _("A ticket in my group waits for an answer")
     ESCALATED = "escalated", _("A ticket is escalated to my group")
+    MAIL_FAILED = "mail_failed", _("An inbound e-mail failed after every automatic retry")
 
 
 # In the app everything is on; by e-mail what concerns the person directly. "Waiting" mails
@@ -33,6 +34,7 @@ DEFAULT_EMAIL = {
     Kind.MENTIONED: True,
     Kind.GROUP_WAITING: False,
     Kind.ESCALATED: True,
+    Kind.MAIL_FAILED: True,
 }
 
 
@@ -52,7 +54,13 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    # None for what concerns no ticket (a failed inbound mail): ``summary`` and ``link`` say
+    # what happened and where to look.
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    summary = models.CharField(max_length=300, blank=True)
+    link = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
