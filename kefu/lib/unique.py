@@ -10,6 +10,12 @@ On PostgreSQL the losing insert waits for the winner's transaction; once that co
 re-read (READ COMMITTED: a fresh snapshot per statement) sees its row. On SQLite writers are
 serialised by ``transaction_mode="IMMEDIATE"``, so the race cannot happen there, but the shape
 is the same.
+
+Django's ``QuerySet.get_or_create`` is this same shape (savepoint, re-read on IntegrityError)
+when its keyword arguments are exactly the unique key (tags by name, ticket participants,
+automatic mails by dedup key) and stays in use there; ``get_or_insert`` is for look-ups that are
+not a plain equality on the key — contacts by any of three identifiers, case-insensitive names
+and serial numbers.
 """
 
 from __future__ import annotations

@@ -176,3 +176,44 @@ def test_the_retry_button_stays_for_humans(cast):
     assert response.status_code in (200, 302)
     failed.refresh_from_db()
     assert failed.outcome == Outcome.FAILED  # still no sender: kept, with its reason
+
+
+def test_a_transient_failure_leaves_the_imap_mail_unseen_for_the_next_poll(
+    cast, mailbox, mail, monkeypatch, database_locked_once
+):
+    from contextlib import contextmanager
+
+    from kefu.intake.email import imap
+    from kefu.intake.tasks import fetch_mailbox
+
+    server = {1: mail(sender="imap@customer.example"), 2: mail(sender="imap2@customer.example")}
+    seen: list[int] = []
+
+    @contextmanager
+    def session(_mailbox):
+        yield "client"
+
+    monkeypatch.setattr(imap, "imap_session", session)
+    monkeypatch.setattr(imap, "unseen_uids", lambda _client: [u for u in server if u not in seen])
+    monkeypatch.setattr(imap, "fetch_raw", lambda _client, uid: server[uid])
+    monkeypatch.setattr(imap, "mark_seen", lambda _client, uid: seen.append(uid))
+
+    assert fetch_mailbox.call(mailbox.pk).startswith("deferred")
+    assert seen == [] and not InboundEmail.objects.exists()
+    mailbox.refresh_from_db()
+    assert "database is locked" in mailbox.last_error
+
+    assert fetch_mailbox.call(mailbox.pk) == "2 messages"  # the next poll
+    assert seen == [1, 2] and Ticket.objects.count() == 2
+
+
+def test_the_retry_button_says_so_when_the_database_is_busy(cast, monkeypatch):
+    failed = ingest_email(NO_SENDER).inbound
+    monkeypatch.setattr(
+        actions, "_ingest", lambda *a, **k: (_ for _ in ()).throw(OperationalError("locked"))
+    )
+    admin = Client()
+    admin.force_login(cast.admin)
+    page = admin.post(f"/intake/mailboxes/failed/{failed.pk}/retry/", follow=True)
+    assert "The database is busy or unreachable" in page.content.decode()
+    assert InboundEmail.objects.get().pk == failed.pk  # kept, untouched
