@@ -39,8 +39,6 @@ from kefu.intake.models import (
     TicketParticipant,
 )
 from kefu.lib.errors import BusinessRuleError
-from kefu.notifications.actions import notify_admins
-from kefu.notifications.models import Kind
 from kefu.tickets import events
 from kefu.tickets.access import can_work_ticket
 from kefu.tickets.actions import UploadedFile, add_message, create_ticket, validate_upload
@@ -624,6 +622,9 @@ def retry_failed_mail_once(inbound_id: int, retry_number: int) -> str:
     if result.outcome != Outcome.FAILED:
         return f"ingested: {result.outcome}"
     if retry_number >= len(MAIL_RETRY_DELAYS):
+        from kefu.notifications.actions import notify_admins
+        from kefu.notifications.models import Kind
+
         notify_admins(
             Kind.MAIL_FAILED,
             summary=f"{inbound.from_email}: {inbound.subject} — {result.inbound.reason}",

@@ -136,7 +136,7 @@ def test_a_failed_mail_is_retried_with_backoff_and_succeeds_once_the_cause_is_go
     assert Ticket.objects.count() == 1
 
 
-def test_after_the_last_retry_the_administrators_are_told_and_nobody_else(cast):
+def test_after_the_last_retry_the_administrators_are_told_and_nobody_else(cast, mailoutbox):
     failed = ingest_email(NO_SENDER).inbound
     moment = timezone.now()
     for _attempt in MAIL_RETRY_DELAYS:
@@ -155,6 +155,9 @@ def test_after_the_last_retry_the_administrators_are_told_and_nobody_else(cast):
     notification = told.get()
     assert notification.ticket is None and "no usable sender" in notification.summary
     assert notification.is_by_email
+    [told_by_mail] = [m for m in mailoutbox if m.to == [cast.admin.email]]
+    assert "no usable sender" in told_by_mail.subject
+    assert "http://" in told_by_mail.body and "/intake/mailboxes/" in told_by_mail.body
 
     # The administrator opens it from the console; others cannot.
     admin = Client()
