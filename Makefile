@@ -46,7 +46,7 @@ typecheck: $(VENV)/.installed-dev ## mypy (configured in pyproject.toml)
 
 # pytest exits 5 when it collected no test: that is a broken test run, not a pass.
 pytest: $(VENV)/.installed-dev ## Run the tests only (PYTEST_ARGS="-k name" to select)
-	@status=0; $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS) || status=$$?; \
+	@status=0; $(BIN)/pytest -n 2 $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: check the test paths" >&2; fi; \
 	exit $$status
 

@@ -21,9 +21,6 @@ from kefu.conftest import _free_port
 from kefu.intake.tests.conftest import build_mail
 from kefu.intake.tests.live_stack import LiveStack
 
-# One deployment for the module: keep its tests on one xdist worker (make pytest: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("live_stack")
-
 PARALLEL = 50
 
 
