@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 import pytest
 
@@ -69,6 +71,31 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def scratch_database(name: str) -> Iterator[str | None]:
+    """On PostgreSQL (KEFU_DATABASE_URL set): a fresh database beside the configured one for a
+    server subprocess, dropped afterwards; yields its URL. On SQLite: ``None`` (the subprocess
+    uses a file in its own data directory)."""
+    base_url = os.environ.get("KEFU_DATABASE_URL")
+    if not base_url:
+        yield None
+        return
+    import psycopg
+
+    from kefu.lib.env import database_from_url
+
+    scratch = f"{database_from_url(base_url)['NAME']}_{name}_{os.getpid()}"
+    admin_dsn = base_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        connection.execute(f'CREATE DATABASE "{scratch}"')
+    try:
+        yield base_url.rsplit("/", 1)[0] + "/" + scratch
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def live_kefu(tmp_path_factory):
     """A real ``kefu run --demo`` (uvicorn, worker, tick) on its own file or scratch database.
@@ -94,20 +121,10 @@ def live_kefu(tmp_path_factory):
         "KEFU_LOG_LEVEL": "WARNING",
         "KEFU_TICK_INTERVAL_SECONDS": "2",
     }
-    scratch = None
-    base_url = os.environ.get("KEFU_DATABASE_URL")
-    if base_url:
-        import psycopg
-
-        from kefu.lib.env import database_from_url
-
-        config = database_from_url(base_url)
-        scratch = f"{config['NAME']}_live_{os.getpid()}"
-        admin_dsn = base_url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_dsn, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-            connection.execute(f'CREATE DATABASE "{scratch}"')
-        env["KEFU_DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/" + scratch
+    scratch = ExitStack()
+    scratch_url = scratch.enter_context(scratch_database("live"))
+    if scratch_url:
+        env["KEFU_DATABASE_URL"] = scratch_url
     kefu = str(Path(sys.executable).with_name("kefu"))
     log_path = data_dir / "server.log"
     with open(log_path, "w") as log:
@@ -142,11 +159,7 @@ def live_kefu(tmp_path_factory):
             process.wait(timeout=20)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(process.pid, signal.SIGKILL)
-        if scratch:
-            import psycopg
-
-            with psycopg.connect(admin_dsn, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        scratch.close()
 
 
 CHROMIUM = "/usr/bin/chromium"

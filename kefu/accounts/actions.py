@@ -21,6 +21,7 @@ from kefu.accounts.access import require_admin, require_staff
 from kefu.accounts.models import Access, ApiToken, Group, Membership, Role, User, hash_token
 from kefu.audit.actions import changes_for, record
 from kefu.lib.errors import BusinessRuleError
+from kefu.lib.unique import insert_new
 
 
 def _require_admin(actor: User | None) -> None:
@@ -98,7 +99,12 @@ def create_user(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.save()
+    # The check above may race a concurrent sign-up or invitation with the same address.
+    insert_new(
+        user,
+        lambda: User.objects.filter(email__iexact=email).first(),
+        ValidationError({"email": _("A user with this e-mail exists already.")}),
+    )
     record(
         actor,
         "user.created",

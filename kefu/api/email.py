@@ -13,20 +13,23 @@ from ninja import Field, Router, Schema
 from kefu.accounts.access import require_admin
 from kefu.accounts.models import Group
 from kefu.api.auth import current_user
-from kefu.api.errors import PayloadTooLarge
+from kefu.api.errors import PayloadTooLarge, TemporarilyUnavailable
 from kefu.api.parser import refuse_unsafe_text
-from kefu.api.schemas import ERRORS, Ref, StrictSchema
+from kefu.api.schemas import ERRORS, ErrorOut, Ref, StrictSchema
 from kefu.intake.access import get_mailbox_for_user, mailboxes_for
 from kefu.intake.actions import (
     MAILBOX_FIELDS,
+    IngestDeferred,
     ingest_email,
     save_group_mail_settings,
     save_mailbox,
 )
-from kefu.intake.models import Authentication, GroupMailSettings, Mailbox, Security
+from kefu.intake.models import Authentication, GroupMailSettings, Mailbox, Outcome, Security
 from kefu.intake.oauth import redirect_uri
 
 router = Router(tags=["e-mail channel"])
+# A transient failure (the database busy or restarting) is usually over within a minute.
+INBOUND_RETRY_AFTER_SECONDS = 60
 
 
 class TicketRef(Schema):
@@ -45,7 +48,7 @@ class InboundOut(Schema):
 
 @router.post(
     "/channels/email/inbound",
-    response={200: InboundOut, **ERRORS},
+    response={200: InboundOut, 202: InboundOut, 503: ErrorOut, **ERRORS},
     url_name="email_inbound",
     summary="Ingest one raw e-mail (for MTA webhooks; administrators' tokens)",
     openapi_extra={
@@ -75,10 +78,19 @@ def inbound(request: HttpRequest):
         raise PayloadTooLarge(
             _("The e-mail is over the limit of %(limit)s MB.") % {"limit": limit}, field="body"
         )
-    result = ingest_email(raw, mailbox)
+    try:
+        result = ingest_email(raw, mailbox)
+    except IngestDeferred:
+        raise TemporarilyUnavailable(
+            _("The e-mail could not be stored just now; deliver it again later."),
+            retry_after=INBOUND_RETRY_AFTER_SECONDS,
+        ) from None
     record = result.inbound
     ticket = record.ticket
-    return {
+    # A mail that failed for its content is stored (and retried) here: 202, so the MTA does
+    # not deliver it again.
+    status = 202 if record.outcome == Outcome.FAILED else 200
+    return status, {
         "outcome": record.outcome,
         "duplicate": result.duplicate,
         "reason": record.reason,

@@ -43,6 +43,16 @@ class Conflict(Exception):
         self.message = message
 
 
+class TemporarilyUnavailable(Exception):
+    """A transient failure (the database busy or unreachable): ``503`` with ``Retry-After``;
+    nothing was stored, so the client sends the same request again later."""
+
+    def __init__(self, message: str, *, retry_after: int = 60):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
 @dataclass
 class ApiError:
     status: int
@@ -169,6 +179,8 @@ def describe(exc: Exception) -> ApiError | None:
         return ApiError(413, _("The request is too large."))
     if isinstance(exc, Conflict):
         return ApiError(409, exc.message)
+    if isinstance(exc, TemporarilyUnavailable):
+        return ApiError(503, exc.message, headers={"Retry-After": str(exc.retry_after)})
     return None
 
 

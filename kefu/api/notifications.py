@@ -29,7 +29,9 @@ class NotificationOut(Schema):
     id: int
     kind: Kind
     text: str = Field(description="What happened, in the caller's language.")
-    ticket: TicketRef
+    ticket: TicketRef | None = Field(description="None when it concerns no ticket.")
+    summary: str = Field(description="For a notification without a ticket: what it is about.")
+    link: str = Field(description="For a notification without a ticket: the page to look at.")
     actor: Ref | None
     message_id: int | None = Field(description="The reply or note it is about, if any.")
     created_at: str
@@ -93,7 +95,13 @@ def notification_data(notification: Notification) -> dict:
         "id": notification.pk,
         "kind": notification.kind,
         "text": " ".join(text.split()),
-        "ticket": {"id": ticket.pk, "number": ticket.number, "subject": ticket.subject},
+        "ticket": (
+            {"id": ticket.pk, "number": ticket.number, "subject": ticket.subject}
+            if ticket is not None
+            else None
+        ),
+        "summary": notification.summary,
+        "link": notification.link,
         "actor": {"id": actor.pk, "name": actor.name} if actor else None,
         "message_id": notification.message_id,
         "created_at": notification.created_at.isoformat(),

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -52,6 +52,15 @@ logger = logging.getLogger(__name__)
 
 _TICKET_NUMBER = re.compile(r"\[#(\d{1,18})\]")
 MAX_SUBJECT = 255
+# When a failed mail is ingested again automatically: the first entry after the failure, each
+# next one after the previous retry failed; after the last the administrators are told.
+MAIL_RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,25 @@ class IngestResult:
         return self.inbound.ticket
 
 
+class IngestDeferred(Exception):
+    """The ingest failed for a transient reason (the database unreachable, locked or busy, the
+    disk full): nothing was recorded, so delivering the same mail again later ingests it
+    afresh. The webhook answers 503 with ``Retry-After``, ``kefu mail ingest`` exits 75
+    (EX_TEMPFAIL) and the IMAP fetch leaves the mail unseen."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` is not the message's fault, so the same mail may succeed later.
+
+    A ``DataError`` is the content not fitting a column; every other database error (lost
+    connection, lock timeout, an integrity clash with a concurrent writer that the
+    de-duplication did not explain) and an ``OSError`` from storage are transient.
+    """
+    if isinstance(error, DataError):
+        return False
+    return isinstance(error, DatabaseError | OSError)
+
+
 def ingest_email(
     raw: bytes, mailbox: Mailbox | None = None, *, replacing: InboundEmail | None = None
 ) -> IngestResult:
@@ -75,10 +103,27 @@ def ingest_email(
 
     Idempotent: the same Message-ID (or, without one, the same bytes) is ingested once; a second
     call returns the first record with ``duplicate=True``. Commits before returning, so a caller
-    may mark the mail seen on the server as soon as this returns. ``replacing`` is a failed
-    record being retried: it is removed in the same transaction as the new ingest commits, or
-    kept (with the new reason) when the retry fails again.
+    may mark the mail seen on the server as soon as this returns. A failure caused by the
+    message (unparseable, no sender, too large) is recorded as ``FAILED`` with the raw source
+    and retried automatically (``retry_failed_mail``); a transient failure raises
+    ``IngestDeferred`` and records nothing. ``replacing`` is a failed record being retried: it
+    is removed in the same transaction as the new ingest commits, or kept (with the new reason)
+    when the retry fails again.
     """
+    try:
+        return _ingest_or_record_failure(raw, mailbox, replacing)
+    except IngestDeferred:
+        raise
+    except Exception as error:
+        if not is_transient(error):
+            raise
+        logger.warning("ingest deferred: %s: %s", type(error).__name__, error)
+        raise IngestDeferred(f"{type(error).__name__}: {error}") from error
+
+
+def _ingest_or_record_failure(
+    raw: bytes, mailbox: Mailbox | None, replacing: InboundEmail | None
+) -> IngestResult:
     digest = hashlib.sha256(raw).hexdigest()
     if len(raw) > settings.MAX_INBOUND_EMAIL_MB * 1024 * 1024:
         reason = _("The e-mail is %(size)s MB, over the limit of %(limit)s MB.") % {
@@ -86,7 +131,14 @@ def ingest_email(
             "limit": settings.MAX_INBOUND_EMAIL_MB,
         }
         return _record_failure(raw, mailbox, f"sha256:{digest}", ParsedEmail(), reason, replacing)
-    parsed = parse_email(raw)
+    try:
+        parsed = parse_email(raw)
+    except Exception as error:
+        if is_transient(error):
+            raise
+        logger.exception("parsing failed for sha256:%s", digest)
+        reason = _("The e-mail cannot be parsed: %(error)s") % {"error": error}
+        return _record_failure(raw, mailbox, f"sha256:{digest}", ParsedEmail(), reason, replacing)
     dedup_key = (parsed.message_id or f"sha256:{digest}")[:255]
     existing = InboundEmail.objects.filter(dedup_key=dedup_key).first()
     if existing is not None and (replacing is None or existing.pk != replacing.pk):
@@ -101,11 +153,13 @@ def ingest_email(
         existing = InboundEmail.objects.filter(dedup_key=dedup_key).first()
         if existing is not None and (replacing is None or existing.pk != replacing.pk):
             return IngestResult(existing, duplicate=True)
-        logger.exception("ingest failed for %s", dedup_key)
-        return _record_failure(raw, mailbox, dedup_key, parsed, _("Database error."), replacing)
+        raise  # not this mail's fault: transient
     except (ValidationError, PermissionDenied) as error:
         return _record_failure(raw, mailbox, dedup_key, parsed, _describe(error), replacing)
-    except Exception as error:  # never let one bad mail stop a mailbox
+    except Exception as error:
+        if is_transient(error):
+            raise
+        # Never let one bad mail stop a mailbox: it is kept, with its raw source, as failed.
         logger.exception("ingest failed for %s", dedup_key)
         reason = f"{type(error).__name__}: {error}"
         return _record_failure(raw, mailbox, dedup_key, parsed, reason, replacing)
@@ -161,6 +215,7 @@ def _record_failure(
                 "outcome": Outcome.FAILED,
                 "reason": reason,
                 "size": len(raw),
+                "retry_due_at": timezone.now() + MAIL_RETRY_DELAYS[0],
             },
         )
         if created:
@@ -543,6 +598,56 @@ def save_group_mail_settings(
     if changes:
         record(actor, "group_mail.updated", group, changes)
     return preferences
+
+
+def claim_failed_mail_retries() -> int:
+    """Tick: enqueue ``retry_failed_mail`` for every failed mail whose ``retry_due_at`` is due.
+
+    The conditional UPDATE moves ``retry_due_at`` to the next attempt (or clears it after the
+    last) before the job exists, so two tick processes never enqueue the same retry twice.
+    """
+    from kefu.intake.tasks import retry_failed_mail
+
+    now = timezone.now()
+    due = InboundEmail.objects.filter(retry_due_at__lte=now).order_by("retry_due_at")
+    claimed = 0
+    for pk, due_at, attempts in due.values_list("pk", "retry_due_at", "retry_attempts")[:100]:
+        attempt = attempts + 1
+        next_due = now + MAIL_RETRY_DELAYS[attempt] if attempt < len(MAIL_RETRY_DELAYS) else None
+        with transaction.atomic():
+            won = InboundEmail.objects.filter(pk=pk, retry_due_at=due_at).update(
+                retry_due_at=next_due, retry_attempts=attempt
+            )
+            if won:
+                retry_failed_mail.enqueue(pk, attempt)
+                claimed += 1
+    return claimed
+
+
+def retry_failed_mail_once(inbound_id: int, retry_number: int) -> str:
+    """One automatic retry of a failed mail (the system's act); after the last one fails, the
+    administrators are told. Raises ``IngestDeferred`` on a transient failure (the job retries)."""
+    inbound = InboundEmail.objects.filter(pk=inbound_id, outcome=Outcome.FAILED).first()
+    if inbound is None:
+        return "no longer failed"
+    if not inbound.raw:
+        return "raw message not kept"
+    with inbound.raw.open("rb") as handle:
+        raw = handle.read()
+    result = ingest_email(raw, inbound.mailbox, replacing=inbound)
+    if result.outcome != Outcome.FAILED:
+        return f"ingested: {result.outcome}"
+    if retry_number >= len(MAIL_RETRY_DELAYS):
+        from kefu.notifications.actions import notify_admins
+        from kefu.notifications.models import Kind
+
+        notify_admins(
+            Kind.MAIL_FAILED,
+            summary=f"{inbound.from_email}: {inbound.subject} — {result.inbound.reason}",
+            link=reverse("intake:mailboxes"),
+        )
+        return f"failed for good: {result.inbound.reason}"
+    return f"failed again: {result.inbound.reason}"
 
 
 def retry_inbound_email(actor: User, inbound: InboundEmail) -> IngestResult:

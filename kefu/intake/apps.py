@@ -7,7 +7,11 @@ class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kefu.intake.actions import claim_due_mailboxes, on_ticket_state_changed
+        from kefu.intake.actions import (
+            claim_due_mailboxes,
+            claim_failed_mail_retries,
+            on_ticket_state_changed,
+        )
         from kefu.intake.email.send import deliver_email_reply
         from kefu.intake.oauth import claim_due_token_refreshes, reconnect_warnings
         from kefu.lib import health
@@ -17,6 +21,7 @@ class IntakeConfig(AppConfig):
 
         register_tick("mailboxes", claim_due_mailboxes)
         register_tick("mailbox_tokens", claim_due_token_refreshes)
+        register_tick("failed_mail_retries", claim_failed_mail_retries)
         health.register_warning_check("mailbox_oauth", reconnect_warnings)
         register_deliverer(deliver_email_reply)
         events.register(events.TicketStateChanged, on_ticket_state_changed)

@@ -283,12 +283,24 @@ class InboundEmail(models.Model):
     raw = models.FileField(upload_to="inbound/%Y/%m", max_length=255, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # A failed mail is ingested again automatically at ``retry_due_at`` (claimed by the tick,
+    # ``retry_attempts`` counting the automatic retries); None once they are used up.
+    retry_due_at = models.DateTimeField(null=True, blank=True)
+    retry_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("inbound e-mail")
         verbose_name_plural = _("inbound e-mails")
-        indexes = [models.Index(fields=["ticket", "-created_at"], name="inbound_ticket")]
+        indexes = [
+            models.Index(fields=["ticket", "-created_at"], name="inbound_ticket"),
+            # The tick's claim: failed mails due for another attempt.
+            models.Index(
+                fields=["retry_due_at"],
+                condition=models.Q(retry_due_at__isnull=False),
+                name="inbound_retry_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_email}: {self.subject} ({self.outcome})"

@@ -19,7 +19,7 @@ def fetch_mailbox(mailbox_id: int) -> str:
     and marked seen, and the fetch goes on with the next; a message the server will not hand
     out, or that cannot be recorded at all, stays unseen for the next fetch.
     """
-    from kefu.intake.actions import record_fetch_result
+    from kefu.intake.actions import IngestDeferred, record_fetch_result
     from kefu.intake.email.imap import MailboxError, fetch_raw, imap_session, mark_seen, unseen_uids
     from kefu.intake.models import Mailbox
 
@@ -43,6 +43,11 @@ def fetch_mailbox(mailbox_id: int) -> str:
                     continue
                 mark_seen(client, uid)
                 ingested += 1
+    except IngestDeferred as error:
+        # Left unseen: the next poll delivers it (and the ones after it) again.
+        logger.warning("fetching mailbox %s deferred: %s", mailbox, error)
+        record_fetch_result(mailbox, str(error))
+        return f"deferred: {error}"
     except (MailboxError, OSError) as error:
         logger.warning("fetching mailbox %s failed: %s", mailbox, error)
         record_fetch_result(mailbox, str(error))
@@ -56,11 +61,13 @@ def _ingest_or_record_failure(raw: bytes, mailbox) -> bool:
 
     Both calls commit before returning, so a stored message is never lost by marking it seen.
     """
-    from kefu.intake.actions import ingest_email, record_failed_email
+    from kefu.intake.actions import IngestDeferred, ingest_email, record_failed_email
 
     try:
         ingest_email(raw, mailbox)
         return True
+    except IngestDeferred:
+        raise  # transient (the database, the disk): the mail stays unseen for the next poll
     except Exception as error:  # one message's failure, whatever it is, must not stop the fetch
         logger.exception("mailbox %s: ingest raised; keeping the mail as failed", mailbox)
         reason = f"{type(error).__name__}: {error}"
@@ -70,6 +77,15 @@ def _ingest_or_record_failure(raw: bytes, mailbox) -> bool:
     except Exception:
         logger.exception("mailbox %s: the failed mail could not be recorded either", mailbox)
         return False
+
+
+@job
+def retry_failed_mail(inbound_email_id: int, retry_number: int) -> str:
+    """Ingest a failed mail again from its stored raw source (the ``retry_number``-th automatic
+    retries, claimed by the tick); a transient failure raises, so the job is retried."""
+    from kefu.intake.actions import retry_failed_mail_once
+
+    return retry_failed_mail_once(inbound_email_id, retry_number)
 
 
 @job

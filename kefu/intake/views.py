@@ -18,7 +18,12 @@ from kefu.intake.access import (
     get_raw_mail_for_message,
     mailboxes_for,
 )
-from kefu.intake.actions import retry_inbound_email, save_group_mail_settings, save_mailbox
+from kefu.intake.actions import (
+    IngestDeferred,
+    retry_inbound_email,
+    save_group_mail_settings,
+    save_mailbox,
+)
 from kefu.intake.email.check import check_connection
 from kefu.intake.forms import GroupMailSettingsForm, MailboxForm
 from kefu.intake.models import GroupMailSettings, InboundEmail, Outcome
@@ -133,6 +138,8 @@ def inbound_retry(request, pk: int):
         result = retry_inbound_email(request.user, inbound)
     except BusinessRuleError as error:
         messages.error(request, error.message)
+    except IngestDeferred:
+        messages.error(request, _("The database is busy or unreachable; try again in a minute."))
     else:
         if result.outcome == Outcome.FAILED:
             messages.error(

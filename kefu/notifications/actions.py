@@ -130,6 +130,35 @@ def notify(
     return created
 
 
+def notify_admins(kind: str, *, summary: str, link: str) -> list[Notification]:
+    """Tell every active administrator about something that concerns no ticket (a failed
+    inbound mail), as each chose; ``link`` is the console page to look at.
+
+    Runs inside the caller's transaction.
+    """
+    from kefu.notifications.tasks import send_notification_email
+
+    created = []
+    for user in User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk"):
+        in_app, email = preferences_for(user)[kind]
+        if not (in_app or email):
+            continue
+        notification = Notification.objects.create(
+            recipient=user,
+            kind=kind,
+            summary=summary[:300],
+            link=link[:300],
+            is_in_app=in_app,
+            is_by_email=email,
+        )
+        created.append(notification)
+        if email:
+            send_notification_email.enqueue(notification.pk)
+        if in_app:
+            _publish_badge(user.pk, unread_count(user))
+    return created
+
+
 @transaction.atomic
 def mark_read(actor: User, notification: Notification) -> Notification:
     if notification.recipient_id != actor.pk:

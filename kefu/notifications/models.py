@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     ESCALATED = "escalated", _("A ticket is escalated to my group, or its escalation names me")
     SLA_WARNING = "sla_warning", _("A ticket of mine or my group is close to missing its SLA")
     SLA_BREACHED = "sla_breached", _("A ticket of mine or my group missed its SLA")
+    MAIL_FAILED = "mail_failed", _("An inbound e-mail failed after every automatic retry")
 
 
 # In the app everything is on; by e-mail what concerns the person directly. "Waiting" mails
@@ -37,6 +38,7 @@ DEFAULT_EMAIL = {
     Kind.ESCALATED: True,
     Kind.SLA_WARNING: True,
     Kind.SLA_BREACHED: True,
+    Kind.MAIL_FAILED: True,
 }
 
 
@@ -56,7 +58,13 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    # None for what concerns no ticket (a failed inbound mail): ``summary`` and ``link`` say
+    # what happened and where to look.
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    summary = models.CharField(max_length=300, blank=True)
+    link = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

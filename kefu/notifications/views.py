@@ -103,6 +103,9 @@ def read(request, pk: int):
 def open_notification(request, pk: int):
     """Read the notification (and the others about the same ticket), then show the ticket."""
     notification = get_notification_for_user(request.user, pk)
+    if notification.ticket is None:
+        actions.mark_read(request.user, notification)
+        return redirect(notification.link or "notifications:list")
     actions.mark_ticket_read(request.user, notification.ticket)
     return redirect("tickets:detail", pk=notification.ticket_id)
 

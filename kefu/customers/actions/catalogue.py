@@ -20,6 +20,7 @@ from kefu.customers.models import (
     ProductDocument,
     default_warranty_end,
 )
+from kefu.lib.unique import insert_new
 from kefu.lib.uploads import UploadedFile, validate_upload
 
 # --- products and their documents ------------------------------------------------------------
@@ -78,8 +79,20 @@ def _save_product(product: Product, fields: dict[str, Any], *, creating: bool) -
                 {"warranty_months": _("The warranty is between 0 and 600 months.")}
             )
         product.warranty_months = months
-    product.save()
-    return product
+    if not creating:
+        product.save()
+        return product
+    # The clash check above may race a concurrent creation of the same model number.
+    return insert_new(
+        product,
+        lambda: Product.objects.filter(model_number__iexact=product.model_number).first(),
+        ValidationError(
+            {
+                "model_number": _("A product with model number %(value)s exists already.")
+                % {"value": product.model_number}
+            }
+        ),
+    )
 
 
 @transaction.atomic
@@ -200,8 +213,20 @@ def create_assets(actor: User | None, rows: list[dict[str, Any]]) -> list[Asset]
 
 def _save_asset(asset: Asset, fields: dict[str, Any], *, creating: bool) -> Asset:
     asset = _prepare_asset(asset, fields, creating=creating)
-    asset.save()
-    return asset
+    if not creating:
+        asset.save()
+        return asset
+    # The serial check in _prepare_asset may race a concurrent creation of the same unit.
+    return insert_new(
+        asset,
+        lambda: Asset.objects.filter(serial_number__iexact=asset.serial_number).first(),
+        ValidationError(
+            {
+                "serial_number": _("An asset with serial number %(value)s exists already.")
+                % {"value": asset.serial_number}
+            }
+        ),
+    )
 
 
 def _prepare_asset(

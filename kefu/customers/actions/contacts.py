@@ -25,6 +25,7 @@ from kefu.customers.models import (
     Tier,
 )
 from kefu.lib.errors import BusinessRuleError
+from kefu.lib.unique import get_or_insert, insert_new
 
 DEFAULT_PHONE_REGION = "CN"
 logger = logging.getLogger(__name__)
@@ -123,25 +124,22 @@ def create_contact(
 ) -> Contact:
     _require_staff(actor)
     email, phone, wechat_id = normalise_identifiers(email, phone, wechat_id)
-    if find_contact(email=email, phone=phone, wechat_id=wechat_id):
-        raise ValidationError(
-            {"email": _("A customer with this e-mail, phone or WeChat id exists already.")}
-        )
-    name = " ".join((name or "").split()) or (
-        email.split("@")[0] if email else phone or wechat_id or ""
-    )
-    contact = Contact.objects.create(
-        name=name[:200],
+    contact, created = _get_or_insert_contact(
+        name=name,
         email=email,
         phone=phone,
         wechat_id=wechat_id,
-        organization=organization or organization_for_email(email),
+        organization=organization,
         language=language,
         notes=notes,
     )
+    if not created:
+        raise ValidationError(
+            {"email": _("A customer with this e-mail, phone or WeChat id exists already.")}
+        )
+    # A sender becoming a contact on first mail (no actor) is shown on the ticket it opened;
+    # an entry per unknown sender would bury the log.
     if actor is not None:
-        # A sender becoming a contact on first mail (no actor) is shown on the ticket it opened;
-        # an entry per unknown sender would bury the log.
         record(actor, "contact.created", contact, {"name": [None, contact.name]})
     return contact
 
@@ -155,12 +153,44 @@ def find_or_create_contact(
     phone: str | None = None,
     wechat_id: str | None = None,
 ) -> Contact:
-    """The contact matching any given identifier, or a new one (unknown senders become contacts)."""
+    """The contact matching any given identifier, or a new one (unknown senders become contacts).
+
+    Safe when two requests from the same new customer arrive together: both get one contact.
+    """
     email, phone, wechat_id = normalise_identifiers(email, phone, wechat_id)
     existing = find_contact(email=email, phone=phone, wechat_id=wechat_id)
     if existing:
         return existing
-    return create_contact(actor, name=name, email=email, phone=phone, wechat_id=wechat_id)
+    _require_staff(actor)
+    return _get_or_insert_contact(name=name, email=email, phone=phone, wechat_id=wechat_id)[0]
+
+
+def _get_or_insert_contact(
+    *,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    wechat_id: str | None,
+    organization: Organization | None = None,
+    language: str = "",
+    notes: str = "",
+) -> tuple[Contact, bool]:
+    """The contact holding any of the (normalised) identifiers, else a new one inserted."""
+    name = " ".join((name or "").split()) or (
+        email.split("@")[0] if email else phone or wechat_id or ""
+    )
+    return get_or_insert(
+        lambda: find_contact(email=email, phone=phone, wechat_id=wechat_id),
+        lambda: Contact.objects.create(
+            name=name[:200],
+            email=email,
+            phone=phone,
+            wechat_id=wechat_id,
+            organization=organization or organization_for_email(email),
+            language=language,
+            notes=notes,
+        ),
+    )
 
 
 @transaction.atomic
@@ -169,10 +199,16 @@ def get_or_create_organization(actor: User | None, name: str) -> Organization:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"organization": _("The organisation needs a name.")})
-    organization, created = Organization.objects.get_or_create(name=name)
+    organization, created = get_or_insert(
+        lambda: _organization_named(name), lambda: Organization.objects.create(name=name[:200])
+    )
     if created:
-        record(actor, "organization.created", organization, {"name": [None, name]})
+        record(actor, "organization.created", organization, {"name": [None, organization.name]})
     return organization
+
+
+def _organization_named(name: str) -> Organization | None:
+    return Organization.objects.filter(name__iexact=name).order_by("pk").first()
 
 
 @transaction.atomic
@@ -247,8 +283,20 @@ def _save_organization(organization: Organization, **fields: Any) -> Organizatio
         organization.notes = fields["notes"] or ""
     if "members_share_tickets" in fields:
         organization.members_share_tickets = bool(fields["members_share_tickets"])
-    organization.save()
-    return organization
+    if organization.pk is not None:
+        organization.save()
+        return organization
+    # The clash check above may race a concurrent creation of the same name.
+    return insert_new(
+        organization,
+        lambda: _organization_named(organization.name),
+        ValidationError(
+            {
+                "name": _("An organisation named %(name)s exists already.")
+                % {"name": organization.name}
+            }
+        ),
+    )
 
 
 @transaction.atomic

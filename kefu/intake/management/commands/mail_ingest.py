@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
-from kefu.intake.actions import ingest_email
+from kefu.intake.actions import IngestDeferred, ingest_email, is_transient
 from kefu.intake.models import Mailbox, Outcome
 from kefu.lib.text import clean_line
+
+EX_TEMPFAIL = 75  # sysexits.h: a temporary failure, the sender should try again
 
 
 class Command(BaseCommand):
@@ -25,15 +28,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, mailbox, **options):
-        target = None
-        # Arguments that are not UTF-8 arrive as lone surrogates (surrogateescape).
-        mailbox = clean_line(mailbox).strip()
-        if mailbox:
-            target = Mailbox.objects.filter(email_address__iexact=mailbox).first()
-            if target is None:
-                raise CommandError(
-                    _("No mailbox has the address %(address)s.") % {"address": mailbox}
-                )
         if file == "-":
             raw = sys.stdin.buffer.read()
         else:
@@ -46,7 +40,17 @@ class Command(BaseCommand):
                 ) from None
         if not raw.strip():
             raise CommandError(_("The input is empty; expected one raw e-mail message."))
-        result = ingest_email(raw, target)
+        try:
+            result = ingest_email(raw, self._mailbox(mailbox))
+        except (IngestDeferred, DatabaseError) as error:
+            if isinstance(error, DatabaseError) and not is_transient(error):
+                raise
+            # EX_TEMPFAIL: the MTA keeps the mail in its queue and delivers it again later.
+            self.stderr.write(
+                _("Could not store the e-mail just now (%(error)s); deliver it again later.")
+                % {"error": error}
+            )
+            sys.exit(EX_TEMPFAIL)
         inbound = result.inbound
         if result.duplicate:
             line = _("Already ingested (%(outcome)s).") % {"outcome": inbound.get_outcome_display()}
@@ -63,6 +67,17 @@ class Command(BaseCommand):
                 "outcome": inbound.get_outcome_display(),
                 "reason": inbound.reason,
             }
-        # A failed mail is kept with its reason, so the exit status stays 0: a non-zero status
-        # would make an MTA pipe bounce it back to the customer.
+        # A mail that failed for its content is kept with its reason (and retried
+        # automatically), so the exit status stays 0: a non-zero status would make an MTA pipe
+        # bounce it back to the customer.
         (self.stderr if inbound.outcome == Outcome.FAILED else self.stdout).write(line)
+
+    def _mailbox(self, address: str) -> Mailbox | None:
+        # Arguments that are not UTF-8 arrive as lone surrogates (surrogateescape).
+        address = clean_line(address).strip()
+        if not address:
+            return None
+        target = Mailbox.objects.filter(email_address__iexact=address).first()
+        if target is None:
+            raise CommandError(_("No mailbox has the address %(address)s.") % {"address": address})
+        return target
