@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.access import require_admin, require_staff
-from kefu.accounts.models import Group, User
+from kefu.accounts.models import Group, Role, User
 from kefu.audit.actions import record
 from kefu.lib import config_cache
 from kefu.notifications.mentions import staff_who_can_see
