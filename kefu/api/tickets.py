@@ -35,16 +35,15 @@ from kefu.api.schemas import (
 )
 from kefu.customers.actions import find_or_create_contact, normalise_identifiers
 from kefu.customers.models import Asset, Contact
+from kefu.tickets import serialise
 from kefu.tickets.access import get_ticket_for_user, visible_messages
 from kefu.tickets.actions import create_ticket, update_ticket
 from kefu.tickets.bulk import bulk_update_tickets, take_next_ticket
-from kefu.tickets.custom_fields import prefetch_values
 from kefu.tickets.models import Category, Channel, Complexity, Priority, State, Ticket, TicketLink
 from kefu.tickets.relations import (
     ROLES,
     link_tickets,
     merge_ticket,
-    prefetch_links,
     split_ticket,
     unlink_tickets,
 )
@@ -270,21 +269,7 @@ def ticket_queryset(user: User) -> QuerySet[Ticket]:
 
 
 def with_relations(tickets: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
-    tickets = tickets.select_related(
-        "group",
-        "assignee",
-        "type",
-        "contact",
-        "organization",
-        "sla__policy",
-        "sla__calendar",
-        "category",
-        "asset__product",
-        "merged_into",
-    )
-    if not user.is_staff_member:
-        return tickets
-    return tickets.prefetch_related("tags", prefetch_values(), *prefetch_links())
+    return serialise.with_relations(tickets, for_staff=user.is_staff_member)
 
 
 def _fetch(user: User, ticket_id: int, *, visible: bool = True) -> Ticket:
