@@ -158,6 +158,18 @@ def test_it_filters_by_state_priority_group_assignee_channel_and_customer(
     assert shown(state="closed") == set()
 
 
+def test_it_filters_by_ticket_type_and_lists_complaints(client, cast, make_ticket):
+    make_ticket(cast.alice, subject="Alpha", type_key="complaint")
+    make_ticket(cast.bob, subject="Bravo")
+    make_ticket(cast.carol, subject="Charlie", type_key="complaint", group=cast.tech)
+    client.force_login(cast.agent)  # the outsider's ticket (tech) stays out of sight
+    html = list_html(client, view="recent", type="complaint")
+    assert "Alpha" in html and "Bravo" not in html and "Charlie" not in html
+    assert 'value="complaint"' in html
+    html = list_html(client, view="recent", type="no-such-type")
+    assert "Alpha" not in html and 'class="errorlist"' in html
+
+
 def test_it_reports_an_invalid_filter_instead_of_ignoring_it(client, cast, make_ticket):
     make_ticket(subject="Alpha")
     client.force_login(cast.agent)
