@@ -7,7 +7,6 @@ Only customers use it; staff are sent to the console. Tickets are fetched throug
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from itertools import chain
 from typing import Any
 
@@ -15,7 +14,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -23,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.customers.access import assets_visible_to
 from kefu.lib.errors import BusinessRuleError
+from kefu.lib.pagination import InvalidCursor, keyset_page
 from kefu.portal.forms import NewTicketForm, ReplyForm, to_uploads
 from kefu.search.backends import RANK_WINDOW
 from kefu.search.query import QueryError
@@ -83,20 +82,6 @@ def run_action(form, action, *args, **kwargs):
 # --- list -----------------------------------------------------------------------------------
 
 
-def encode_cursor(ticket: Ticket) -> str:
-    return f"{ticket.updated_at.isoformat()}~{ticket.pk}"
-
-
-def decode_cursor(raw: str) -> tuple[datetime, int] | None:
-    try:
-        stamp, pk = raw.rsplit("~", 1)
-        moment, pk_value = datetime.fromisoformat(stamp), int(pk)
-    except ValueError:
-        return None
-    # A hand-edited cursor must not reach the database as a naive time or an out-of-range id.
-    return (moment, pk_value) if moment.tzinfo and 0 < pk_value < 2**63 else None
-
-
 @customer_required
 def ticket_list(request):
     """Keyset-paginated on (updated_at, id), newest first: stable while tickets change."""
@@ -110,17 +95,17 @@ def ticket_list(request):
     query = request.GET.get("q", "").strip()
     if query:
         return search_results(request, tickets, query, show, whose_context)
-    cursor = decode_cursor(request.GET.get("after", ""))
-    if cursor:
-        moment, pk = cursor
-        tickets = tickets.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, pk__lt=pk))
-    page = list(tickets.order_by("-updated_at", "-pk")[: PAGE_SIZE + 1])
-    next_cursor = encode_cursor(page[PAGE_SIZE - 1]) if len(page) > PAGE_SIZE else None
+    cursor = request.GET.get("after", "")
+    try:
+        page = keyset_page(tickets, order="-updated_at", size=PAGE_SIZE, cursor=cursor)
+    except InvalidCursor:  # a forged or outdated link: start at the first page
+        cursor = ""
+        page = keyset_page(tickets, order="-updated_at", size=PAGE_SIZE)
     context = {
-        "tickets": page[:PAGE_SIZE],
+        "tickets": page.rows,
         "show": show,
-        "is_later_page": cursor is not None,
-        "next_cursor": next_cursor,
+        "is_later_page": bool(cursor),
+        "next_cursor": page.next_cursor,
         "own_contact_id": own_contact_id(request.user),
         **whose_context,
     }

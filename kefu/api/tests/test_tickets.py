@@ -316,6 +316,13 @@ def test_a_new_ticket_does_not_shift_the_next_page(cast, api_as, make_ticket):
     ]
 
 
+def test_a_cursor_of_another_list_is_refused(cast, api_as, make_ticket):
+    make_ticket()
+    contacts_cursor = api_as(cast.agent).get("/contacts", {"limit": 1}).json()["next_cursor"]
+    response = api_as(cast.agent).get("/tickets", {"cursor": contacts_cursor})
+    assert response.status_code == 422 and error_fields(response) == ["cursor"]
+
+
 @pytest.mark.parametrize("cursor", ["garbage", "eyJhIjoxfQ:1abc:forged"])
 def test_it_rejects_a_bad_cursor_naming_it(cast, api_as, cursor):
     response = api_as(cast.agent).get("/tickets", {"cursor": cursor})
