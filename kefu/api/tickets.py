@@ -359,10 +359,6 @@ def _filtered(tickets: QuerySet[Ticket], filters: TicketFilters, user: User) -> 
 
 
 def _create_ticket(user: User, payload: TicketCreateIn) -> Ticket:
-    if not user.is_staff_member:
-        for name in ("tags", "category", "complexity", "custom_fields", "parent"):
-            if getattr(payload, name):
-                raise ValidationError({name: _("Only staff can set this field.")})
     # One transaction: a contact created for this ticket disappears again if the ticket fails.
     with transaction.atomic():
         return create_ticket(

@@ -318,6 +318,16 @@ def create_ticket(
             raise PermissionDenied(_("Customers open tickets only for themselves."))
         if group is not None or assignee is not None:
             raise ValidationError({"group": _("Customers cannot choose the group or assignee.")})
+        staff_only = {
+            "tags": tags,
+            "category": category,
+            "complexity": complexity,
+            "custom_fields": custom_fields,
+            "parent": parent,
+        }
+        refused = sorted(name for name, value in staff_only.items() if value)
+        if refused:
+            raise ValidationError({name: _("Only staff can set this field.") for name in refused})
         contact = own_contact
     elif not actor.is_staff_member:
         raise PermissionDenied(_("You may not open tickets."))
