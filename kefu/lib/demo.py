@@ -707,8 +707,10 @@ def _tell(
         priority=story.priority,
         type_key=story.type,
         group=group,
-        tags=story.tags,
+        tags=() if story.opened_by == "customer" else story.tags,
     )
+    if story.opened_by == "customer" and story.tags:
+        update_ticket(None, ticket, tags=list(story.tags))  # customers cannot tag; triage does
     for step in story.steps:
         kind = step[0]
         if kind == "reply":
