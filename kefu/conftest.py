@@ -25,7 +25,7 @@ def cast(db) -> Cast:
 
 @pytest.fixture
 def make_ticket(cast):
-    from kefu.tickets.actions import create_ticket
+    from kefu.tickets.actions import NewTicket, create_ticket
 
     def factory(
         customer=None,
@@ -39,11 +39,13 @@ def make_ticket(cast):
         creator = kwargs.pop("actor", None) or cast.admin
         return create_ticket(
             creator,
-            subject=subject,
-            body=body,
-            contact=customer.contact,
-            group=group or cast.cs,
-            **kwargs,
+            NewTicket(
+                subject=subject,
+                body=body,
+                contact=customer.contact,
+                group=group or cast.cs,
+                **kwargs,
+            ),
         )
 
     return factory

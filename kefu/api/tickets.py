@@ -37,7 +37,7 @@ from kefu.customers.actions import find_or_create_contact, normalise_identifiers
 from kefu.customers.models import Asset, Contact
 from kefu.tickets import serialise
 from kefu.tickets.access import get_ticket_for_user, visible_messages
-from kefu.tickets.actions import create_ticket, update_ticket
+from kefu.tickets.actions import NewTicket, create_ticket, update_ticket
 from kefu.tickets.bulk import bulk_update_tickets, take_next_ticket
 from kefu.tickets.filters import UNASSIGNED, TicketCriteria, filter_tickets
 from kefu.tickets.models import (
@@ -363,23 +363,25 @@ def _create_ticket(user: User, payload: TicketCreateIn) -> Ticket:
     with transaction.atomic():
         return create_ticket(
             user,
-            subject=payload.subject,
-            body=payload.body,
-            contact=_customer_contact(user, payload.customer),
-            channel=payload.channel or Channel.API,
-            priority=payload.priority,
-            type_key=payload.type,
-            group=_group(payload.group) if payload.group is not None else None,
-            tags=payload.tags,
-            attachments=decode_attachments(payload.attachments),
-            asset=_asset(user, payload.asset) if payload.asset is not None else None,
-            category=_category(payload.category) if payload.category is not None else None,
-            complexity=payload.complexity,
-            custom_fields=payload.custom_fields,
-            parent=(
-                _related_ticket(user, payload.parent, "parent")
-                if payload.parent is not None
-                else None
+            NewTicket(
+                subject=payload.subject,
+                body=payload.body,
+                contact=_customer_contact(user, payload.customer),
+                channel=payload.channel or Channel.API,
+                priority=payload.priority,
+                type_key=payload.type,
+                group=_group(payload.group) if payload.group is not None else None,
+                tags=payload.tags,
+                attachments=decode_attachments(payload.attachments),
+                asset=_asset(user, payload.asset) if payload.asset is not None else None,
+                category=_category(payload.category) if payload.category is not None else None,
+                complexity=payload.complexity,
+                custom_fields=payload.custom_fields,
+                parent=(
+                    _related_ticket(user, payload.parent, "parent")
+                    if payload.parent is not None
+                    else None
+                ),
             ),
         )
 

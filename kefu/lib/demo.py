@@ -24,7 +24,7 @@ from kefu.customers.actions import (
     update_organization,
 )
 from kefu.customers.models import Contact, Organization
-from kefu.tickets.actions import add_message, create_ticket, update_ticket
+from kefu.tickets.actions import NewTicket, add_message, create_ticket, update_ticket
 from kefu.tickets.models import Message, Ticket
 
 ADMIN_EMAIL = "admin@demo.kefu"
@@ -700,14 +700,16 @@ def _tell(
         opener, group = staff[story.opened_by], groups[story.group]
     ticket = create_ticket(
         opener,
-        subject=story.subject,
-        body=story.body,
-        contact=contact,
-        channel=story.channel,
-        priority=story.priority,
-        type_key=story.type,
-        group=group,
-        tags=() if story.opened_by == "customer" else story.tags,
+        NewTicket(
+            subject=story.subject,
+            body=story.body,
+            contact=contact,
+            channel=story.channel,
+            priority=story.priority,
+            type_key=story.type,
+            group=group,
+            tags=() if story.opened_by == "customer" else story.tags,
+        ),
     )
     if story.opened_by == "customer" and story.tags:
         update_ticket(None, ticket, tags=list(story.tags))  # customers cannot tag; triage does

@@ -271,10 +271,12 @@ def new_ticket(request):
             form,
             actions.create_ticket,
             request.user,
-            subject=form.cleaned_data["subject"],
-            body=form.cleaned_data["body"],
-            channel=Channel.WEB,
-            attachments=to_uploads(form.cleaned_data["attachments"]),
+            actions.NewTicket(
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                channel=Channel.WEB,
+                attachments=to_uploads(form.cleaned_data["attachments"]),
+            ),
         )
         if ticket is not None:
             messages.success(request, _("Ticket #%(number)s created.") % {"number": ticket.number})

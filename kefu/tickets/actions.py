@@ -75,6 +75,35 @@ class UploadedFile:
 # --- helpers --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewTicket:
+    """What ``create_ticket`` opens: the first message and the ticket's fields (``None`` / empty
+    means the default). ``type_key`` is a ticket type's key; ``tags`` names;
+    ``custom_fields`` ``{key: value}`` (``kefu.tickets.custom_fields``); ``parent`` makes the new
+    ticket its child; ``author_contact`` is the customer a channel opens it for (with
+    ``actor=None``), and ``message_id`` / ``in_reply_to`` keep the channel's threading ids."""
+
+    subject: str
+    body: str
+    contact: Contact | None = None
+    body_html: str | None = None
+    channel: str | None = None
+    priority: str | None = None
+    type_key: str | None = None
+    group: Group | None = None
+    assignee: User | None = None
+    tags: Iterable[str] = ()
+    category: Category | None = None
+    complexity: str | None = None
+    asset: Asset | None = None
+    custom_fields: dict[str, Any] | None = None
+    parent: Ticket | None = None
+    attachments: Sequence[UploadedFile] = ()
+    author_contact: Contact | None = None
+    message_id: str = ""
+    in_reply_to: str = ""
+
+
 def _active_groups_and_types() -> tuple[list[Group], list[TicketType]]:
     groups = list(Group.objects.filter(is_active=True).order_by("pk"))
     types = list(TicketType.objects.filter(is_active=True).order_by("position", "pk"))
@@ -205,40 +234,25 @@ def _require_staff_writer(actor: User, ticket: Ticket) -> None:
 
 
 @transaction.atomic
-def create_ticket(
-    actor: User | None,
-    *,
-    subject: str,
-    body: str,
-    contact: Contact | None = None,
-    body_html: str | None = None,
-    channel: str | None = None,
-    priority: str | None = None,
-    type_key: str | None = None,
-    group: Group | None = None,
-    assignee: User | None = None,
-    tags: Iterable[str] = (),
-    category: Category | None = None,
-    complexity: str | None = None,
-    asset: Asset | None = None,
-    custom_fields: dict[str, Any] | None = None,
-    parent: Ticket | None = None,
-    attachments: Sequence[UploadedFile] = (),
-    author_contact: Contact | None = None,
-    message_id: str = "",
-    in_reply_to: str = "",
-) -> Ticket:
-    """Open a ticket with its first message.
+def create_ticket(actor: User | None, new: NewTicket) -> Ticket:
+    """Open a ticket with its first message (``NewTicket`` says what each field means).
 
-    A customer opens tickets for themselves (``contact`` is their own); staff open them on a
+    A customer opens tickets for themselves (``contact`` is their own) and may not set the group,
+    assignee, tags, category, complexity, custom fields or parent; staff open them on a
     customer's behalf (``contact`` required), e.g. to log a phone call. A channel (e-mail)
-    opens them for a customer without a login: ``actor=None`` and ``author_contact`` set;
-    ``message_id``/``in_reply_to`` keep the channel's threading identifiers.
-    ``custom_fields`` is ``{key: value}`` (see ``kefu.tickets.custom_fields``); a staff member
-    must fill the required fields of the ticket's type. ``parent`` makes the new ticket a child.
+    opens them for a customer without a login: ``actor=None`` and ``author_contact`` set.
+    A staff member must fill the required custom fields of the ticket's type.
     """
-    subject = validate_subject(subject)
-    text, safe_html = _message_bodies(body, body_html)
+    contact, group, assignee, parent = new.contact, new.group, new.assignee, new.parent
+    channel, priority, category, complexity = (
+        new.channel,
+        new.priority,
+        new.category,
+        new.complexity,
+    )
+    tags, custom_fields, author_contact = new.tags, new.custom_fields, new.author_contact
+    subject = validate_subject(new.subject)
+    text, safe_html = _message_bodies(new.body, new.body_html)
     if actor is None:
         if author_contact is None:
             raise ValueError("create_ticket without an actor needs author_contact")
@@ -274,7 +288,7 @@ def create_ticket(
     priority = priority or Priority.MEDIUM
     if priority not in Priority.values:
         raise ValidationError({"priority": _("Unknown priority %(value)s.") % {"value": priority}})
-    ticket_type = ticket_type_by_key(type_key)
+    ticket_type = ticket_type_by_key(new.type_key)
     group = group or default_group()
     if not group.is_active:
         raise BusinessRuleError(
@@ -290,7 +304,7 @@ def create_ticket(
     tag_names = normalise_tags(tags)
     category = validate_category(category)
     complexity = validate_complexity(complexity)
-    asset = validate_asset(asset, contact)
+    asset = validate_asset(new.asset, contact)
     is_staff = actor is not None and actor.is_staff_member
     if (custom_fields or parent is not None) and not is_staff:
         raise PermissionDenied(_("Only staff set custom fields and parent tickets."))
@@ -325,10 +339,10 @@ def create_ticket(
         channel=channel,
         body_text=text,
         body_html=safe_html,
-        message_id=message_id,
-        in_reply_to=in_reply_to,
+        message_id=new.message_id,
+        in_reply_to=new.in_reply_to,
     )
-    _store_attachments(message, attachments)
+    _store_attachments(message, new.attachments)
     custom.write_values(ticket, custom_values)
     if parent is not None:
         from kefu.tickets.relations import link_child

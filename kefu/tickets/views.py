@@ -39,6 +39,7 @@ from kefu.tickets.access import (
     visible_messages,
 )
 from kefu.tickets.actions import (
+    NewTicket,
     add_message,
     create_ticket,
     retry_message_delivery,
@@ -547,20 +548,22 @@ def ticket_new(request):
             with transaction.atomic():
                 ticket = create_ticket(
                     request.user,
-                    contact=resolve_contact(request.user, form),
-                    subject=data["subject"],
-                    body=data["body"],
-                    channel=data["channel"],
-                    priority=data["priority"],
-                    type_key=data["type"],
-                    group=data["group"],
-                    assignee=data["assignee"],
-                    tags=parse_tags(data["tags"]),
-                    category=form.chosen_category(),
-                    complexity=data["complexity"],
-                    asset=form.chosen_asset(),
-                    custom_fields=form.custom_values(data["type"]),
-                    attachments=uploaded_files(data["attachments"]),
+                    NewTicket(
+                        contact=resolve_contact(request.user, form),
+                        subject=data["subject"],
+                        body=data["body"],
+                        channel=data["channel"],
+                        priority=data["priority"],
+                        type_key=data["type"],
+                        group=data["group"],
+                        assignee=data["assignee"],
+                        tags=parse_tags(data["tags"]),
+                        category=form.chosen_category(),
+                        complexity=data["complexity"],
+                        asset=form.chosen_asset(),
+                        custom_fields=form.custom_values(data["type"]),
+                        attachments=uploaded_files(data["attachments"]),
+                    ),
                 )
         except ACTION_ERRORS as error:
             add_action_error(form, error, {**NEW_TICKET_FIELD_MAP, **form.custom_field_map()})

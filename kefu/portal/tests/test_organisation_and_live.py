@@ -6,13 +6,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from kefu.tickets.actions import add_message, create_ticket
+from kefu.tickets.actions import NewTicket, add_message, create_ticket
 
 
 @pytest.fixture
 def tickets(cast):
     return {
-        name: create_ticket(getattr(cast, name), subject=f"Ticket of {name}", body="help")
+        name: create_ticket(
+            getattr(cast, name), NewTicket(subject=f"Ticket of {name}", body="help")
+        )
         for name in ("alice", "alan", "bob", "bella")
     }
 

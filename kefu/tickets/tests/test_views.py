@@ -741,18 +741,20 @@ def _assert_inert(html: str) -> None:
 
 def test_script_and_onerror_payloads_are_inert_on_every_console_page(client, cast):
     from kefu.customers.actions import create_contact
-    from kefu.tickets.actions import create_ticket
+    from kefu.tickets.actions import NewTicket, create_ticket
 
     contact = create_contact(
         cast.agent, name=f"Mallory {XSS_SCRIPT}{XSS_IMG}", email="mallory@evil.example"
     )
     ticket = create_ticket(
         cast.agent,
-        contact=contact,
-        subject=f"Help {XSS_SCRIPT}{XSS_IMG}",
-        body=f"plain {XSS_SCRIPT}{XSS_IMG}",
-        group=cast.cs,
-        tags=[f"t{XSS_IMG}"[:60]],
+        NewTicket(
+            contact=contact,
+            subject=f"Help {XSS_SCRIPT}{XSS_IMG}",
+            body=f"plain {XSS_SCRIPT}{XSS_IMG}",
+            group=cast.cs,
+            tags=[f"t{XSS_IMG}"[:60]],
+        ),
     )
     add_message(cast.agent, ticket, body="html", body_html=f"<p>rich {XSS_SCRIPT}{XSS_IMG}</p>")
     add_message(cast.agent, ticket, body=f"note {XSS_SCRIPT}", internal=True)
