@@ -21,9 +21,13 @@ from django.views.decorators.http import require_POST
 
 from kefu.customers.access import assets_visible_to
 from kefu.lib.errors import BusinessRuleError
-from kefu.lib.pagination import InvalidCursor, keyset_page
+from kefu.lib.pagination import (
+    InvalidCursor,
+    keyset_page,
+    make_offset_cursor,
+    read_offset_cursor,
+)
 from kefu.portal.forms import NewTicketForm, ReplyForm, to_uploads
-from kefu.search.backends import RANK_WINDOW
 from kefu.search.query import QueryError
 from kefu.search.query import parse as parse_query
 from kefu.tickets import actions
@@ -138,8 +142,10 @@ def search_results(request, tickets, query: str, show: str, whose_context: dict 
         "own_contact_id": own_contact_id(request.user),
         **(whose_context or {}),
     }
-    offset = request.GET.get("from", "")
-    offset = min(int(offset), RANK_WINDOW) if offset.isdigit() else 0
+    try:
+        offset = read_offset_cursor(request.GET["from"], query) if request.GET.get("from") else 0
+    except InvalidCursor:  # a forged link or another query's: the first results
+        offset = 0
     try:
         parsed = parse_query(query)
         if parsed.ticket_number is not None:
@@ -154,7 +160,9 @@ def search_results(request, tickets, query: str, show: str, whose_context: dict 
             page = ranked_page(request.user, tickets, parsed, limit=PAGE_SIZE, offset=offset)
             context |= {
                 "hits": page.hits,
-                "next_offset": offset + PAGE_SIZE if page.has_next else None,
+                "next_from": (
+                    make_offset_cursor(query, offset + PAGE_SIZE) if page.has_next else None
+                ),
             }
         else:
             found = list(tickets.order_by("-updated_at", "-pk")[:PAGE_SIZE])

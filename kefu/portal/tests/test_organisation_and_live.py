@@ -47,6 +47,21 @@ def test_a_search_respects_the_mine_filter(client, cast, tickets):
     assert {hit.ticket.subject for hit in response.context["hits"]} == {"Ticket of alice"}
 
 
+def test_search_results_page_with_a_signed_cursor(client, cast, tickets, monkeypatch):
+    monkeypatch.setattr("kefu.portal.views.PAGE_SIZE", 1)
+    client.force_login(cast.alice)
+    search = {"show": "all", "q": "ticket"}
+    first = client.get(reverse("portal:tickets"), search)
+    second = client.get(reverse("portal:tickets"), {**search, "from": first.context["next_from"]})
+    seen = [hit.ticket.subject for page in (first, second) for hit in page.context["hits"]]
+    assert sorted(seen) == ["Ticket of alan", "Ticket of alice"]  # never Bob's or Bella's
+    assert second.context["next_from"] is None
+    forged = client.get(reverse("portal:tickets"), {**search, "from": "1"})
+    assert [hit.ticket.pk for hit in forged.context["hits"]] == [
+        hit.ticket.pk for hit in first.context["hits"]
+    ]
+
+
 def test_customer_cannot_see_colleagues_tickets_when_the_organisation_does_not_share(
     client, cast, tickets
 ):
