@@ -62,7 +62,7 @@ def run(count: int, due_now: int = 100, as_json: bool = False) -> None:
     from kefu.sla.actions import process_due_slas
     from kefu.sla.actions.clock import due_rows
     from kefu.test import make_cast
-    from kefu.tickets.actions import create_ticket
+    from kefu.tickets.actions import NewTicket, create_ticket
 
     def _columns(table: str, *, skip: set[str]) -> str:
         with connection.cursor() as cursor:
@@ -70,7 +70,9 @@ def run(count: int, due_now: int = 100, as_json: bool = False) -> None:
         return ", ".join(column.name for column in description if column.name not in skip)
 
     cast = make_cast()
-    template = create_ticket(cast.admin, subject="load", body="x", contact=cast.alice.contact)
+    template = create_ticket(
+        cast.admin, NewTicket(subject="load", body="x", contact=cast.alice.contact)
+    )
     ticket_columns = _columns("tickets_ticket", skip={"id", "number"})
     sla_columns = _columns("sla_ticketsla", skip={"id", "ticket_id", "check_due_at", "next_due_at"})
     now = timezone.now()

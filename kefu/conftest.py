@@ -27,7 +27,7 @@ def cast(db) -> Cast:
 
 @pytest.fixture
 def make_ticket(cast):
-    from kefu.tickets.actions import create_ticket
+    from kefu.tickets.actions import NewTicket, create_ticket
 
     def factory(
         customer=None,
@@ -41,11 +41,13 @@ def make_ticket(cast):
         creator = kwargs.pop("actor", None) or cast.admin
         return create_ticket(
             creator,
-            subject=subject,
-            body=body,
-            contact=customer.contact,
-            group=group or cast.cs,
-            **kwargs,
+            NewTicket(
+                subject=subject,
+                body=body,
+                contact=customer.contact,
+                group=group or cast.cs,
+                **kwargs,
+            ),
         )
 
     return factory
@@ -94,6 +96,48 @@ def scratch_database(name: str) -> Iterator[str | None]:
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+class ScriptedSMTP:
+    """An aiosmtpd handler that answers with queued replies (``"451 4.3.0 try later"``), then
+    250, and keeps each accepted or refused DATA, so a test sees what every attempt sent."""
+
+    def __init__(self) -> None:
+        self.rcpt_replies: list[str] = []
+        self.data_replies: list[str] = []
+        self.attempts: list[bytes] = []
+        self.delivered: list[bytes] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        if self.rcpt_replies:
+            return self.rcpt_replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.attempts.append(envelope.content)
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        self.delivered.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP listener on loopback that the site's default connection sends to."""
+    from aiosmtpd.controller import Controller
+
+    handler = ScriptedSMTP()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield handler
+    finally:
+        controller.stop()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -18,7 +18,7 @@ from kefu.api.auth import current_user
 from kefu.api.pagination import keyset_page
 from kefu.api.schemas import ERRORS, Ref, StrictSchema, ref
 from kefu.customers import actions
-from kefu.customers.access import contacts_readable_by
+from kefu.customers.access import contacts_readable_by, matching_contacts
 from kefu.customers.models import Contact, Organization
 
 router = Router(tags=["customers"])
@@ -136,14 +136,7 @@ def _fields(payload: ContactIn) -> dict[str, Any]:
 def list_contacts(request: HttpRequest, filters: Query[ContactFilters]):
     user = current_user(request)
     contacts: QuerySet[Contact] = contacts_readable_by(user).select_related("organization")
-    if filters.q:
-        query = " ".join(filters.q.split())
-        contacts = contacts.filter(
-            Q(name__icontains=query)
-            | Q(email__icontains=query)
-            | Q(phone__contains="".join(query.split()))
-            | Q(wechat_id__icontains=query)
-        )
+    contacts = matching_contacts(contacts, filters.q or "")
     if filters.organization is not None:
         contacts = contacts.filter(organization_id=filters.organization)
     if filters.is_active is not None:

@@ -1,53 +1,31 @@
-"""Keyset pagination over (created_at, id), newest first, with opaque signed cursors.
-
-A cursor names the last row of the previous page, so pages stay stable while new tickets arrive
-and the cost of a page does not grow with its depth (no OFFSET).
+"""The API's pages: newest first over (created_at, id) with the signed cursors of
+``kefu.lib.pagination``, and ranked search pages. A bad cursor is a ``422`` naming ``cursor``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from kefu.lib import pagination
 from kefu.search.query import QueryError, parse
 from kefu.tickets.search import apply_query, ranked_page
-
-CURSOR_SALT = "kefu.api.cursor"
-
-
-def encode_cursor(row) -> str:
-    return signing.dumps([row.created_at.isoformat(), row.pk], salt=CURSOR_SALT, compress=True)
-
-
-def decode_cursor(raw: str) -> tuple[datetime, int]:
-    try:
-        created_at, pk = signing.loads(raw, salt=CURSOR_SALT)
-        return datetime.fromisoformat(created_at), int(pk)
-    except (signing.BadSignature, ValueError, TypeError):
-        raise ValidationError(
-            {"cursor": _("This cursor is not valid; use the next_cursor of a previous page.")}
-        ) from None
 
 
 def keyset_page(queryset: QuerySet, *, limit: int, cursor: str | None) -> tuple[list, str | None]:
     """One page of ``queryset`` (newest first) and the cursor of the next page, if any."""
-    queryset = queryset.order_by("-created_at", "-id")
-    if cursor:
-        created_at, pk = decode_cursor(cursor)
-        queryset = queryset.filter(
-            Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
-        )
-    rows = list(queryset[: limit + 1])
-    if len(rows) > limit:
-        return rows[:limit], encode_cursor(rows[limit - 1])
-    return rows, None
+    try:
+        page = pagination.keyset_page(queryset, order="-created_at", size=limit, cursor=cursor)
+    except pagination.InvalidCursor:
+        raise _invalid_cursor() from None
+    return page.rows, page.next_cursor
 
 
-SEARCH_CURSOR_SALT = "kefu.api.search-cursor"
+def _invalid_cursor() -> ValidationError:
+    return ValidationError(
+        {"cursor": _("This cursor is not valid; use the next_cursor of a previous page.")}
+    )
 
 
 def search_page(
@@ -64,18 +42,12 @@ def search_page(
         raise ValidationError({"q": str(error)}) from None
     if not parsed.include:  # filters only: the usual newest-first list and cursor
         return keyset_page(queryset, limit=limit, cursor=cursor)
-    offset = 0
-    if cursor:
-        try:
-            cursor_query, offset = signing.loads(cursor, salt=SEARCH_CURSOR_SALT)
-        except (signing.BadSignature, ValueError, TypeError):
-            cursor_query = None
-        if cursor_query != query or not isinstance(offset, int) or offset < 0:
-            raise ValidationError(
-                {"cursor": _("This cursor is not valid; use the next_cursor of a previous page.")}
-            )
+    try:
+        offset = pagination.read_offset_cursor(cursor, query) if cursor else 0
+    except pagination.InvalidCursor:
+        raise _invalid_cursor() from None
     page = ranked_page(user, queryset, parsed, limit=limit, offset=offset)
     next_cursor = None
     if page.has_next:
-        next_cursor = signing.dumps([query, offset + limit], salt=SEARCH_CURSOR_SALT)
+        next_cursor = pagination.make_offset_cursor(query, offset + limit)
     return page.tickets, next_cursor

@@ -15,8 +15,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from kefu.accounts.models import User
-from kefu.sla.models import TARGETS, TicketSLA
-from kefu.tickets import custom_fields as custom
+from kefu.tickets import serialise
 from kefu.tickets.models import (
     Attachment,
     Channel,
@@ -29,7 +28,7 @@ from kefu.tickets.models import (
     Ticket,
     TicketEvent,
 )
-from kefu.tickets.relations import links_of
+from kefu.tickets.serialise import ref, ticket_ref  # noqa: F401  (the API modules use them)
 
 
 class StrictSchema(Schema):
@@ -372,76 +371,10 @@ class TicketTypeList(Schema):
 # --- building responses ---------------------------------------------------------------------
 
 
-def ref(obj: Any) -> dict | None:
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
-
-
 def ticket_data(ticket: Ticket, user: User) -> dict[str, Any]:
-    """A ticket as the API shows it to ``user``; expects the relations of ``ticket_queryset``
-    selected and prefetched (``kefu.api.tickets``), so a list costs a fixed number of queries."""
-    return {
-        "id": ticket.pk,
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "state": ticket.state,
-        "priority": ticket.priority,
-        "type": ticket.type.key,
-        "channel": ticket.channel,
-        "group": ref(ticket.group),
-        "assignee": ref(ticket.assignee),
-        "customer": ref(ticket.contact),
-        "organization": ref(ticket.organization),
-        "tags": sorted(tag.name for tag in ticket.tags.all()) if user.is_staff_member else None,
-        "created_at": ticket.created_at,
-        "updated_at": ticket.updated_at,
-        "first_response_at": ticket.first_response_at,
-        "resolved_at": ticket.resolved_at,
-        "closed_at": ticket.closed_at,
-        "asset": asset_data(ticket.asset) if ticket.asset_id else None,
-        "category": ref(ticket.category),
-        "complexity": ticket.complexity,
-        "custom_fields": (
-            {key: custom.json_value(value) for key, value in custom.read_values(ticket).items()}
-            if user.is_staff_member
-            else None
-        ),
-        "links": (
-            [
-                {"id": v.id, "kind": v.kind, "role": v.role, "ticket": ticket_ref(v.ticket)}
-                for v in links_of(ticket)
-            ]
-            if user.is_staff_member
-            else None
-        ),
-        "parent": (
-            next((ticket_ref(v.ticket) for v in links_of(ticket) if v.role == "parent"), None)
-            if user.is_staff_member
-            else None
-        ),
-        "merged_into": ticket_ref(ticket.merged_into) if ticket.merged_into else None,
-        "sla": sla_data(ticket) if user.is_staff_member else None,
-    }
-
-
-def ticket_ref(ticket: Ticket) -> dict[str, Any]:
-    return {
-        "id": ticket.pk,
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "state": ticket.state,
-    }
-
-
-def asset_data(asset: Any) -> dict[str, Any]:
-    """Expects ``asset__product`` selected."""
-    return {
-        "id": asset.pk,
-        "name": str(asset),
-        "serial_number": asset.serial_number,
-        "product": ref(asset.product),
-        "warranty_status": str(asset.warranty_status()),
-        "warranty_ends_at": asset.warranty_ends_at,
-    }
+    """A ticket as the API (and every webhook) shows it to ``user``: ``kefu.tickets.serialise``.
+    Expects the relations of ``serialise.with_relations`` (``kefu.api.tickets``)."""
+    return serialise.ticket_data(ticket, for_staff=user.is_staff_member)
 
 
 def custom_field_data(field: CustomField) -> dict[str, Any]:
@@ -458,25 +391,6 @@ def custom_field_data(field: CustomField) -> dict[str, Any]:
         "position": field.position,
         "active": field.is_active,
     }
-
-
-def sla_data(ticket: Ticket) -> dict[str, Any] | None:
-    """Expects ``sla``, ``sla__policy`` and ``sla__calendar`` selected (list endpoints)."""
-    try:
-        sla: TicketSLA = ticket.sla  # type: ignore[attr-defined]
-    except TicketSLA.DoesNotExist:
-        return None
-    data: dict[str, Any] = {
-        "policy": ref(sla.policy),
-        "calendar": ref(sla.calendar),
-        "breached": sla.breached_targets,
-        "paused_minutes": sla.paused_minutes,
-        "escalation_level": sla.escalation_level,
-    }
-    for name in TARGETS:
-        data[f"{name}_due_at"] = sla.due_at(name)
-        data[f"{name}_at"] = sla.achieved_at(name)
-    return data
 
 
 def attachment_data(request: HttpRequest, attachment: Attachment) -> dict[str, Any]:

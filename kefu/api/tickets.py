@@ -36,16 +36,25 @@ from kefu.api.schemas import (
 )
 from kefu.customers.actions import find_or_create_contact, normalise_identifiers
 from kefu.customers.models import Asset, Contact
+from kefu.tickets import serialise
 from kefu.tickets.access import get_ticket_for_user, visible_messages
-from kefu.tickets.actions import create_ticket, update_ticket
+from kefu.tickets.actions import NewTicket, create_ticket, update_ticket
 from kefu.tickets.bulk import bulk_update_tickets, take_next_ticket
-from kefu.tickets.custom_fields import prefetch_values
-from kefu.tickets.models import Category, Channel, Complexity, Priority, State, Ticket, TicketLink
+from kefu.tickets.filters import UNASSIGNED, TicketCriteria, filter_tickets
+from kefu.tickets.models import (
+    Category,
+    Channel,
+    Complexity,
+    Priority,
+    State,
+    Ticket,
+    TicketLink,
+    TicketType,
+)
 from kefu.tickets.relations import (
     ROLES,
     link_tickets,
     merge_ticket,
-    prefetch_links,
     split_ticket,
     unlink_tickets,
 )
@@ -63,6 +72,8 @@ class TicketFilters(Schema):
     assignee: str | None = Field(
         None, description="A user id, `me`, or `none` for unassigned tickets."
     )
+    channel: Channel | None = None
+    type: str | None = Field(None, description="A ticket type key (GET /ticket-types).")
     customer: int | None = Field(None, description="A customer (contact) id.")
     category: int | None = Field(None, description="A category id (its sub-categories too).")
     complexity: Complexity | None = None
@@ -270,21 +281,7 @@ def ticket_queryset(user: User) -> QuerySet[Ticket]:
 
 
 def with_relations(tickets: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
-    tickets = tickets.select_related(
-        "group",
-        "assignee",
-        "type",
-        "contact",
-        "organization",
-        "sla__policy",
-        "sla__calendar",
-        "category",
-        "asset__product",
-        "merged_into",
-    )
-    if not user.is_staff_member:
-        return tickets
-    return tickets.prefetch_related("tags", prefetch_values(), *prefetch_links())
+    return serialise.with_relations(tickets, for_staff=user.is_staff_member)
 
 
 def _fetch(user: User, ticket_id: int, *, visible: bool = True) -> Ticket:
@@ -330,69 +327,61 @@ def _category(category_id: int) -> Category:
     return category
 
 
-def _category_ids(category_id: int) -> set[int]:
-    """The category and everything below it."""
-    from kefu.tickets.models import category_tree
-
-    ids = {category_id}
-    for category, _depth, _path in category_tree(active_only=False):
-        if category.parent_id in ids:
-            ids.add(category.pk)
-    return ids
-
-
 def _filtered(tickets: QuerySet[Ticket], filters: TicketFilters, user: User) -> QuerySet[Ticket]:
-    if filters.state:
-        tickets = tickets.filter(state=filters.state)
-    if filters.priority:
-        tickets = tickets.filter(priority=filters.priority)
-    if filters.group is not None:
-        tickets = tickets.filter(group_id=filters.group)
-    if filters.customer is not None:
-        tickets = tickets.filter(contact_id=filters.customer)
-    if filters.category is not None:
-        tickets = tickets.filter(category_id__in=_category_ids(filters.category))
-    if filters.complexity:
-        tickets = tickets.filter(complexity=filters.complexity)
-    if filters.asset is not None:
-        tickets = tickets.filter(asset_id=filters.asset)
-    if filters.assignee == "none":
-        tickets = tickets.filter(assignee__isnull=True)
-    elif filters.assignee == "me":
-        tickets = tickets.filter(assignee=user)
-    elif filters.assignee is not None:
+    assignee: int | str | None = filters.assignee
+    if filters.assignee == "me":
+        assignee = user.pk
+    elif filters.assignee not in (None, UNASSIGNED):
         if not filters.assignee.isdigit():
             raise ValidationError({"assignee": _("Give a user id, me, or none.")})
-        tickets = tickets.filter(assignee_id=int(filters.assignee))
-    return tickets
+        assignee = int(filters.assignee)
+    if filters.type is not None and not TicketType.objects.filter(key=filters.type).exists():
+        keys = ", ".join(TicketType.objects.values_list("key", flat=True))
+        raise ValidationError(
+            {
+                "type": _("Unknown ticket type %(key)s; use one of: %(keys)s")
+                % {"key": filters.type, "keys": keys}
+            }
+        )
+    criteria = TicketCriteria(
+        state=filters.state,
+        priority=filters.priority,
+        group_id=filters.group,
+        assignee=assignee,
+        channel=filters.channel,
+        type_key=filters.type,
+        customer=filters.customer,
+        category_id=filters.category,
+        complexity=filters.complexity,
+        asset_id=filters.asset,
+    )
+    return filter_tickets(tickets, criteria)
 
 
 def _create_ticket(user: User, payload: TicketCreateIn) -> Ticket:
-    if not user.is_staff_member:
-        for name in ("tags", "category", "complexity", "custom_fields", "parent"):
-            if getattr(payload, name):
-                raise ValidationError({name: _("Only staff can set this field.")})
     # One transaction: a contact created for this ticket disappears again if the ticket fails.
     with transaction.atomic():
         return create_ticket(
             user,
-            subject=payload.subject,
-            body=payload.body,
-            contact=_customer_contact(user, payload.customer),
-            channel=payload.channel or Channel.API,
-            priority=payload.priority,
-            type_key=payload.type,
-            group=_group(payload.group) if payload.group is not None else None,
-            tags=payload.tags,
-            attachments=decode_attachments(payload.attachments),
-            asset=_asset(user, payload.asset) if payload.asset is not None else None,
-            category=_category(payload.category) if payload.category is not None else None,
-            complexity=payload.complexity,
-            custom_fields=payload.custom_fields,
-            parent=(
-                _related_ticket(user, payload.parent, "parent")
-                if payload.parent is not None
-                else None
+            NewTicket(
+                subject=payload.subject,
+                body=payload.body,
+                contact=_customer_contact(user, payload.customer),
+                channel=payload.channel or Channel.API,
+                priority=payload.priority,
+                type_key=payload.type,
+                group=_group(payload.group) if payload.group is not None else None,
+                tags=payload.tags,
+                attachments=decode_attachments(payload.attachments),
+                asset=_asset(user, payload.asset) if payload.asset is not None else None,
+                category=_category(payload.category) if payload.category is not None else None,
+                complexity=payload.complexity,
+                custom_fields=payload.custom_fields,
+                parent=(
+                    _related_ticket(user, payload.parent, "parent")
+                    if payload.parent is not None
+                    else None
+                ),
             ),
         )
 

@@ -34,23 +34,33 @@ def get_contact_for_user(user: User, pk: int | str) -> Contact:
         raise Http404("No such customer") from None
 
 
-def search_contacts(user: User, query: str, *, limit: int = 10) -> list[Contact]:
-    """Active contacts whose name, e-mail, phone or WeChat id contains ``query``; control
-    characters are dropped (a posted picker field is not a query string the middleware cleans)."""
+def contact_search_condition(query: str, *, prefix: str = "") -> Q | None:
+    """The one rule for finding contacts by words: name, e-mail, phone (spaces ignored), WeChat id
+    or organisation name contains them. ``prefix`` reaches the contact through a relation
+    (``"contact__"`` for tickets). ``None`` for a blank query (everything matches)."""
     query = " ".join(clean_line(query or "").split())
     if not query:
-        return []
-    phone_digits = "".join(query.split())
-    matches = (
-        contacts_visible_to(user)
-        .active()
-        .filter(
-            Q(name__icontains=query)
-            | Q(email__icontains=query)
-            | Q(phone__contains=phone_digits)
-            | Q(wechat_id__icontains=query)
-        )
+        return None
+    return (
+        Q(**{f"{prefix}name__icontains": query})
+        | Q(**{f"{prefix}email__icontains": query})
+        | Q(**{f"{prefix}phone__contains": "".join(query.split())})
+        | Q(**{f"{prefix}wechat_id__icontains": query})
+        | Q(**{f"{prefix}organization__name__icontains": query})
     )
+
+
+def matching_contacts(contacts: QuerySet[Contact], query: str) -> QuerySet[Contact]:
+    """``contacts`` narrowed to those the words find (all of them for a blank query)."""
+    condition = contact_search_condition(query)
+    return contacts if condition is None else contacts.filter(condition)
+
+
+def search_contacts(user: User, query: str, *, limit: int = 10) -> list[Contact]:
+    """The contact picker: active visible contacts the words find, by name."""
+    if contact_search_condition(query) is None:
+        return []
+    matches = matching_contacts(contacts_visible_to(user).active(), query)
     return list(matches.select_related("organization").order_by("name", "pk")[:limit])
 
 

@@ -34,7 +34,7 @@ from kefu.intake import demo as intake_demo
 from kefu.notifications import demo as notifications_demo
 from kefu.routing import demo as routing_demo
 from kefu.tickets import demo as tickets_demo
-from kefu.tickets.actions import add_message, create_ticket, update_ticket
+from kefu.tickets.actions import NewTicket, add_message, create_ticket, update_ticket
 from kefu.tickets.models import Message, Ticket
 from kefu.triage import demo as triage_demo
 
@@ -709,15 +709,19 @@ def _tell(
         opener, group = staff[story.opened_by], groups[story.group]
     ticket = create_ticket(
         opener,
-        subject=story.subject,
-        body=story.body,
-        contact=contact,
-        channel=story.channel,
-        priority=story.priority,
-        type_key=story.type,
-        group=group,
-        tags=story.tags,
+        NewTicket(
+            subject=story.subject,
+            body=story.body,
+            contact=contact,
+            channel=story.channel,
+            priority=story.priority,
+            type_key=story.type,
+            group=group,
+            tags=() if story.opened_by == "customer" else story.tags,
+        ),
     )
+    if story.opened_by == "customer" and story.tags:
+        update_ticket(None, ticket, tags=list(story.tags))  # customers cannot tag; triage does
     for step in story.steps:
         kind = step[0]
         if kind == "reply":

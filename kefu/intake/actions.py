@@ -45,7 +45,13 @@ from kefu.lib.errors import BusinessRuleError
 from kefu.lib.text import clean_text
 from kefu.tickets import events
 from kefu.tickets.access import can_work_ticket
-from kefu.tickets.actions import UploadedFile, add_message, create_ticket, validate_upload
+from kefu.tickets.actions import (
+    NewTicket,
+    UploadedFile,
+    add_message,
+    create_ticket,
+    validate_upload,
+)
 from kefu.tickets.models import Channel, Message, State, Ticket
 
 logger = logging.getLogger(__name__)
@@ -305,15 +311,17 @@ def _ingest(raw: bytes, parsed: ParsedEmail, dedup_key: str, mailbox: Mailbox | 
     else:
         ticket = create_ticket(
             None,
-            subject=subject,
-            body=body_text,
-            body_html=body_html or None,
-            channel=Channel.EMAIL,
-            group=mailbox.group if mailbox is not None and mailbox.group_id else None,
-            attachments=uploads,
-            author_contact=contact,
-            message_id=parsed.message_id[:255],
-            in_reply_to=_first(parsed.in_reply_to),
+            NewTicket(
+                subject=subject,
+                body=body_text,
+                body_html=body_html or None,
+                channel=Channel.EMAIL,
+                group=mailbox.group if mailbox is not None and mailbox.group_id else None,
+                attachments=uploads,
+                author_contact=contact,
+                message_id=parsed.message_id[:255],
+                in_reply_to=_first(parsed.in_reply_to),
+            ),
         )
         message = ticket.messages.order_by("pk").first()
         outcome = Outcome.TICKET_CREATED

@@ -12,7 +12,7 @@ class IntakeConfig(AppConfig):
             claim_failed_mail_retries,
             on_ticket_state_changed,
         )
-        from kefu.intake.email.send import deliver_email_reply
+        from kefu.intake.email.send import deliver_email_reply, email_reply_message_id
         from kefu.intake.oauth import claim_due_token_refreshes, reconnect_warnings
         from kefu.lib import health
         from kefu.lib.tick import register_tick
@@ -23,7 +23,7 @@ class IntakeConfig(AppConfig):
         register_tick("mailbox_tokens", claim_due_token_refreshes)
         register_tick("failed_mail_retries", claim_failed_mail_retries)
         health.register_warning_check("mailbox_oauth", reconnect_warnings)
-        register_deliverer(deliver_email_reply)
+        register_deliverer(deliver_email_reply, message_id=email_reply_message_id)
         events.register(events.TicketStateChanged, on_ticket_state_changed)
         from kefu.intake.merge import on_ticket_merged
 

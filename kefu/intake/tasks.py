@@ -90,57 +90,26 @@ def retry_failed_mail(inbound_email_id: int, retry_number: int) -> str:
 
 @job
 def send_automatic_mail(automatic_mail_id: int) -> str:
-    """Send one acknowledgement or resolution notice, exactly once.
-
-    The Message-ID is stored before the first attempt and ``sent_at`` stamped inside the row
-    lock, so a retried or duplicated job finds it sent. A temporary failure raises (the job is
-    retried with backoff) after storing the reason; a permanent one (SMTP 5xx) is recorded as
-    failed.
-    """
-    from kefu.intake.models import AutoMailStatus, AutomaticMail
-    from kefu.lib.mail import describe_send_error
-
-    try:
-        return _send_automatic_mail(automatic_mail_id)
-    except Exception as error:
-        reason, permanent = describe_send_error(error)
-        AutomaticMail.objects.filter(pk=automatic_mail_id, sent_at__isnull=True).update(
-            reason=reason, status=AutoMailStatus.FAILED if permanent else AutoMailStatus.PENDING
-        )
-        if permanent:
-            return f"failed permanently: {reason}"
-        raise
-
-
-def _send_automatic_mail(automatic_mail_id: int) -> str:
-    from django.db import transaction
-    from django.utils import timezone
-
+    """Send one acknowledgement or resolution notice, once (``kefu.lib.mail.send_once``)."""
     from kefu.intake.email.send import automatic_message_id, mailbox_for_ticket, send_automatic
-    from kefu.intake.models import AutoMailStatus, AutomaticMail
+    from kefu.intake.models import AutomaticMail
+    from kefu.lib.mail import MailRecord, send_once
 
-    unsent = AutomaticMail.objects.select_related("ticket").filter(pk=automatic_mail_id).first()
-    if unsent is not None and not unsent.message_id:
-        # Committed before the first attempt: every retry sends under the same Message-ID.
-        message_id = automatic_message_id(unsent, mailbox_for_ticket(unsent.ticket))
-        AutomaticMail.objects.filter(pk=unsent.pk, message_id="").update(message_id=message_id)
-    with transaction.atomic():
-        automatic = (
-            AutomaticMail.objects.select_for_update(of=("self",))
-            .select_related("ticket__contact")
-            .filter(pk=automatic_mail_id)
-            .first()
-        )
-        if automatic is None or automatic.sent_at is not None:
-            return "already sent"
-        if automatic.status != AutoMailStatus.PENDING:
-            return f"not sent: {automatic.status}"
-        # Sent inside the row lock: a second worker waits, then sees sent_at.
+    def send(automatic) -> str:
         send_automatic(automatic)
-        AutomaticMail.objects.filter(pk=automatic.pk).update(
-            sent_at=timezone.now(), status=AutoMailStatus.SENT, reason=""
-        )
-    return "sent"
+        return "sent"
+
+    return send_once(
+        MailRecord(
+            AutomaticMail,
+            error_field="reason",
+            status_field="status",
+            select_related=("ticket__contact",),
+        ),
+        automatic_mail_id,
+        message_id=lambda unsent: automatic_message_id(unsent, mailbox_for_ticket(unsent.ticket)),
+        send=send,
+    )
 
 
 @job

@@ -46,7 +46,7 @@ class EventRegistry(Generic[E]):
 
     def event_types(self) -> list[type]:
         """Every declared event (subclasses of ``base``) and every event with a handler."""
-        declared = list(self.base.__subclasses__()) if self.base is not None else []
+        declared: list[type] = list(self.base.__subclasses__()) if self.base else []
         return declared + [t for t in self._handlers if t not in declared]
 
     def handlers_of(self, event_type: type) -> list[Callable[[Any], None]]:

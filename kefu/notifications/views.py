@@ -6,11 +6,8 @@ action → response; htmx requests get the partials.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import Group
 from kefu.lib.console import is_htmx, render_console, staff_console_view
+from kefu.lib.pagination import InvalidCursor, keyset_page
 from kefu.notifications import actions
 from kefu.notifications.access import (
     get_group_for_admin,
@@ -39,33 +37,22 @@ def _inbox(user):
     )
 
 
-def _cursor(raw: str) -> tuple[datetime, int] | None:
-    try:
-        stamp, pk = raw.rsplit("~", 1)
-        moment, pk_value = datetime.fromisoformat(stamp), int(pk)
-    except ValueError:
-        return None
-    return (moment, pk_value) if moment.tzinfo and 0 < pk_value < 2**63 else None
-
-
 @staff_console_view
 def notification_list(request):
     show = "unread" if request.GET.get("show") == "unread" else "all"
     rows = _inbox(request.user)
     if show == "unread":
         rows = rows.unread()
-    after = _cursor(request.GET.get("after", ""))
-    if after:
-        rows = rows.filter(Q(created_at__lt=after[0]) | Q(created_at=after[0], pk__lt=after[1]))
-    page = list(rows.order_by("-created_at", "-id")[: PAGE_SIZE + 1])
-    next_cursor = None
-    if len(page) > PAGE_SIZE:
-        last = page[PAGE_SIZE - 1]
-        next_cursor = f"{last.created_at.isoformat()}~{last.pk}"
+    try:
+        page = keyset_page(
+            rows, order="-created_at", size=PAGE_SIZE, cursor=request.GET.get("after")
+        )
+    except InvalidCursor:  # a forged or outdated link: start at the first page
+        page = keyset_page(rows, order="-created_at", size=PAGE_SIZE)
     context = {
-        "notifications": page[:PAGE_SIZE],
+        "notifications": page.rows,
         "show": show,
-        "next_cursor": next_cursor,
+        "next_cursor": page.next_cursor,
         "unread": actions.unread_count(request.user),
     }
     return render_console(request, "notifications/list.html", context)

@@ -7,7 +7,6 @@ Only customers use it; staff are sent to the console. Tickets are fetched throug
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from itertools import chain
 from typing import Any
 
@@ -15,7 +14,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -24,8 +22,13 @@ from django.views.decorators.http import require_POST
 from kefu.customers.access import assets_visible_to
 from kefu.lib.console import is_htmx
 from kefu.lib.errors import BusinessRuleError
+from kefu.lib.pagination import (
+    InvalidCursor,
+    keyset_page,
+    make_offset_cursor,
+    read_offset_cursor,
+)
 from kefu.portal.forms import NewTicketForm, ReplyForm, to_uploads
-from kefu.search.backends import RANK_WINDOW
 from kefu.search.query import QueryError
 from kefu.search.query import parse as parse_query
 from kefu.tickets import actions
@@ -80,20 +83,6 @@ def run_action(form, action, *args, **kwargs):
 # --- list -----------------------------------------------------------------------------------
 
 
-def encode_cursor(ticket: Ticket) -> str:
-    return f"{ticket.updated_at.isoformat()}~{ticket.pk}"
-
-
-def decode_cursor(raw: str) -> tuple[datetime, int] | None:
-    try:
-        stamp, pk = raw.rsplit("~", 1)
-        moment, pk_value = datetime.fromisoformat(stamp), int(pk)
-    except ValueError:
-        return None
-    # A hand-edited cursor must not reach the database as a naive time or an out-of-range id.
-    return (moment, pk_value) if moment.tzinfo and 0 < pk_value < 2**63 else None
-
-
 @customer_required
 def ticket_list(request):
     """Keyset-paginated on (updated_at, id), newest first: stable while tickets change."""
@@ -107,17 +96,17 @@ def ticket_list(request):
     query = request.GET.get("q", "").strip()
     if query:
         return search_results(request, tickets, query, show, whose_context)
-    cursor = decode_cursor(request.GET.get("after", ""))
-    if cursor:
-        moment, pk = cursor
-        tickets = tickets.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, pk__lt=pk))
-    page = list(tickets.order_by("-updated_at", "-pk")[: PAGE_SIZE + 1])
-    next_cursor = encode_cursor(page[PAGE_SIZE - 1]) if len(page) > PAGE_SIZE else None
+    cursor = request.GET.get("after", "")
+    try:
+        page = keyset_page(tickets, order="-updated_at", size=PAGE_SIZE, cursor=cursor)
+    except InvalidCursor:  # a forged or outdated link: start at the first page
+        cursor = ""
+        page = keyset_page(tickets, order="-updated_at", size=PAGE_SIZE)
     context = {
-        "tickets": page[:PAGE_SIZE],
+        "tickets": page.rows,
         "show": show,
-        "is_later_page": cursor is not None,
-        "next_cursor": next_cursor,
+        "is_later_page": bool(cursor),
+        "next_cursor": page.next_cursor,
         "own_contact_id": own_contact_id(request.user),
         **whose_context,
     }
@@ -150,8 +139,10 @@ def search_results(request, tickets, query: str, show: str, whose_context: dict 
         "own_contact_id": own_contact_id(request.user),
         **(whose_context or {}),
     }
-    offset = request.GET.get("from", "")
-    offset = min(int(offset), RANK_WINDOW) if offset.isdigit() else 0
+    try:
+        offset = read_offset_cursor(request.GET["from"], query) if request.GET.get("from") else 0
+    except InvalidCursor:  # a forged link or another query's: the first results
+        offset = 0
     try:
         parsed = parse_query(query)
         if parsed.ticket_number is not None:
@@ -166,7 +157,9 @@ def search_results(request, tickets, query: str, show: str, whose_context: dict 
             page = ranked_page(request.user, tickets, parsed, limit=PAGE_SIZE, offset=offset)
             context |= {
                 "hits": page.hits,
-                "next_offset": offset + PAGE_SIZE if page.has_next else None,
+                "next_from": (
+                    make_offset_cursor(query, offset + PAGE_SIZE) if page.has_next else None
+                ),
             }
         else:
             found = list(tickets.order_by("-updated_at", "-pk")[:PAGE_SIZE])
@@ -283,10 +276,12 @@ def new_ticket(request):
             form,
             actions.create_ticket,
             request.user,
-            subject=form.cleaned_data["subject"],
-            body=form.cleaned_data["body"],
-            channel=Channel.WEB,
-            attachments=to_uploads(form.cleaned_data["attachments"]),
+            actions.NewTicket(
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                channel=Channel.WEB,
+                attachments=to_uploads(form.cleaned_data["attachments"]),
+            ),
         )
         if ticket is not None:
             messages.success(request, _("Ticket #%(number)s created.") % {"number": ticket.number})

@@ -12,6 +12,8 @@ class SlaConfig(AppConfig):
         from kefu.sla import handlers, models
         from kefu.sla.actions import process_due_slas
         from kefu.sla.checks import calendar_warnings
+        from kefu.sla.serialise import RELATIONS, ticket_sla_data
+        from kefu.tickets.serialise import register_section
 
         handlers.register()
         config_cache.watch(
@@ -20,3 +22,4 @@ class SlaConfig(AppConfig):
         )  # fmt: skip
         register_tick("sla", process_due_slas)
         health.register_warning_check("sla_calendars", calendar_warnings)
+        register_section("sla", ticket_sla_data, select_related=RELATIONS)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -39,7 +40,6 @@ from kefu.tickets.models import (
     Attachment,
     Category,
     Channel,
-    Complexity,
     EventType,
     Message,
     Priority,
@@ -51,15 +51,49 @@ from kefu.tickets.models import (
 )
 from kefu.tickets.numbers import next_ticket_number
 from kefu.tickets.search import index_new_ticket, index_ticket
+from kefu.tickets.validation import (
+    normalise_tags,
+    validate_asset,
+    validate_category,
+    validate_complexity,
+    validate_subject,
+)
 
-MAX_TAGS = 30
 REASON_CUSTOMER_REPLIED = gettext_noop("The customer replied")
 REASON_AGENT_REPLIED = gettext_noop("An agent replied")
 CUSTOM_FIELD_PREFIX = "cf."
-MAX_TAG_LENGTH = 60
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """What ``create_ticket`` opens: the first message and the ticket's fields (``None`` / empty
+    means the default). ``type_key`` is a ticket type's key; ``tags`` names;
+    ``custom_fields`` ``{key: value}`` (``kefu.tickets.custom_fields``); ``parent`` makes the new
+    ticket its child; ``author_contact`` is the customer a channel opens it for (with
+    ``actor=None``), and ``message_id`` / ``in_reply_to`` keep the channel's threading ids."""
+
+    subject: str
+    body: str
+    contact: Contact | None = None
+    body_html: str | None = None
+    channel: str | None = None
+    priority: str | None = None
+    type_key: str | None = None
+    group: Group | None = None
+    assignee: User | None = None
+    tags: Iterable[str] = ()
+    category: Category | None = None
+    complexity: str | None = None
+    asset: Asset | None = None
+    custom_fields: dict[str, Any] | None = None
+    parent: Ticket | None = None
+    attachments: Sequence[UploadedFile] = ()
+    author_contact: Contact | None = None
+    message_id: str = ""
+    in_reply_to: str = ""
 
 
 def _active_groups_and_types() -> tuple[list[Group], list[TicketType]]:
@@ -102,77 +136,6 @@ def ticket_type_by_key(key: str | None) -> TicketType:
         key="question", defaults={"name": "Question"}
     )
     return found
-
-
-def normalise_tags(names: Iterable[str]) -> list[str]:
-    cleaned: list[str] = []
-    for name in names:
-        tag = " ".join(str(name).split())
-        if not tag:
-            continue
-        if len(tag) > MAX_TAG_LENGTH or "," in tag or "，" in tag:
-            raise ValidationError(
-                {
-                    "tags": _("A tag is at most %(n)s characters and has no comma: %(tag)s")
-                    % {"n": MAX_TAG_LENGTH, "tag": tag[:80]}
-                }
-            )
-        if tag.lower() not in {t.lower() for t in cleaned}:
-            cleaned.append(tag)
-    if len(cleaned) > MAX_TAGS:
-        raise ValidationError({"tags": _("At most %(n)s tags per ticket.") % {"n": MAX_TAGS}})
-    return cleaned
-
-
-def _validate_complexity(value: str | None) -> str:
-    value = value or ""
-    if value and value not in Complexity.values:
-        raise ValidationError({"complexity": _("Unknown complexity %(value)s.") % {"value": value}})
-    return value
-
-
-def _validate_category(category: Category | None) -> Category | None:
-    if category is not None and not category.is_active:
-        raise BusinessRuleError(
-            _("The category %(category)s is deactivated.") % {"category": category},
-            field="category",
-        )
-    return category
-
-
-def _validate_asset(asset: Asset | None, contact: Contact) -> Asset | None:
-    """An asset must be active and, when it has an owner, belong to the ticket's customer."""
-    if asset is None:
-        return None
-    if not asset.is_active:
-        raise BusinessRuleError(
-            _("The asset %(asset)s is deactivated.") % {"asset": asset.serial_number},
-            field="asset",
-        )
-    owned_by_other = (asset.contact_id and asset.contact_id != contact.pk) and (
-        not asset.organization_id or asset.organization_id != contact.organization_id
-    )
-    if owned_by_other or (
-        not asset.contact_id
-        and asset.organization_id
-        and asset.organization_id != contact.organization_id
-    ):
-        raise ValidationError(
-            {
-                "asset": _("The asset %(asset)s belongs to another customer.")
-                % {"asset": asset.serial_number}
-            }
-        )
-    return asset
-
-
-def _validate_subject(subject: str) -> str:
-    subject = " ".join((subject or "").split())
-    if not subject:
-        raise ValidationError({"subject": _("The subject must not be empty.")})
-    if len(subject) > 255:
-        raise ValidationError({"subject": _("The subject is at most 255 characters.")})
-    return subject
 
 
 def _message_bodies(body: str, body_html: str | None) -> tuple[str, str]:
@@ -242,40 +205,25 @@ def _require_staff_writer(actor: User, ticket: Ticket) -> None:
 
 
 @transaction.atomic
-def create_ticket(
-    actor: User | None,
-    *,
-    subject: str,
-    body: str,
-    contact: Contact | None = None,
-    body_html: str | None = None,
-    channel: str | None = None,
-    priority: str | None = None,
-    type_key: str | None = None,
-    group: Group | None = None,
-    assignee: User | None = None,
-    tags: Iterable[str] = (),
-    category: Category | None = None,
-    complexity: str | None = None,
-    asset: Asset | None = None,
-    custom_fields: dict[str, Any] | None = None,
-    parent: Ticket | None = None,
-    attachments: Sequence[UploadedFile] = (),
-    author_contact: Contact | None = None,
-    message_id: str = "",
-    in_reply_to: str = "",
-) -> Ticket:
-    """Open a ticket with its first message.
+def create_ticket(actor: User | None, new: NewTicket) -> Ticket:
+    """Open a ticket with its first message (``NewTicket`` says what each field means).
 
-    A customer opens tickets for themselves (``contact`` is their own); staff open them on a
+    A customer opens tickets for themselves (``contact`` is their own) and may not set the group,
+    assignee, tags, category, complexity, custom fields or parent; staff open them on a
     customer's behalf (``contact`` required), e.g. to log a phone call. A channel (e-mail)
-    opens them for a customer without a login: ``actor=None`` and ``author_contact`` set;
-    ``message_id``/``in_reply_to`` keep the channel's threading identifiers.
-    ``custom_fields`` is ``{key: value}`` (see ``kefu.tickets.custom_fields``); a staff member
-    must fill the required fields of the ticket's type. ``parent`` makes the new ticket a child.
+    opens them for a customer without a login: ``actor=None`` and ``author_contact`` set.
+    A staff member must fill the required custom fields of the ticket's type.
     """
-    subject = _validate_subject(subject)
-    text, safe_html = _message_bodies(body, body_html)
+    contact, group, assignee, parent = new.contact, new.group, new.assignee, new.parent
+    channel, priority, category, complexity = (
+        new.channel,
+        new.priority,
+        new.category,
+        new.complexity,
+    )
+    tags, custom_fields, author_contact = new.tags, new.custom_fields, new.author_contact
+    subject = validate_subject(new.subject)
+    text, safe_html = _message_bodies(new.body, new.body_html)
     if actor is None:
         if author_contact is None:
             raise ValueError("create_ticket without an actor needs author_contact")
@@ -288,6 +236,16 @@ def create_ticket(
             raise PermissionDenied(_("Customers open tickets only for themselves."))
         if group is not None or assignee is not None:
             raise ValidationError({"group": _("Customers cannot choose the group or assignee.")})
+        staff_only = {
+            "tags": tags,
+            "category": category,
+            "complexity": complexity,
+            "custom_fields": custom_fields,
+            "parent": parent,
+        }
+        refused = sorted(name for name, value in staff_only.items() if value)
+        if refused:
+            raise ValidationError({name: _("Only staff can set this field.") for name in refused})
         contact = own_contact
     elif not actor.is_staff_member:
         raise PermissionDenied(_("You may not open tickets."))
@@ -301,7 +259,7 @@ def create_ticket(
     priority = priority or Priority.MEDIUM
     if priority not in Priority.values:
         raise ValidationError({"priority": _("Unknown priority %(value)s.") % {"value": priority}})
-    ticket_type = ticket_type_by_key(type_key)
+    ticket_type = ticket_type_by_key(new.type_key)
     group = group or default_group()
     if not group.is_active:
         raise BusinessRuleError(
@@ -315,9 +273,9 @@ def create_ticket(
             }
         )
     tag_names = normalise_tags(tags)
-    category = _validate_category(category)
-    complexity = _validate_complexity(complexity)
-    asset = _validate_asset(asset, contact)
+    category = validate_category(category)
+    complexity = validate_complexity(complexity)
+    asset = validate_asset(new.asset, contact)
     is_staff = actor is not None and actor.is_staff_member
     if (custom_fields or parent is not None) and not is_staff:
         raise PermissionDenied(_("Only staff set custom fields and parent tickets."))
@@ -352,10 +310,10 @@ def create_ticket(
         channel=channel,
         body_text=text,
         body_html=safe_html,
-        message_id=message_id,
-        in_reply_to=in_reply_to,
+        message_id=new.message_id,
+        in_reply_to=new.in_reply_to,
     )
-    _store_attachments(message, attachments)
+    _store_attachments(message, new.attachments)
     custom.write_values(ticket, custom_values)
     if parent is not None:
         from kefu.tickets.relations import link_child
@@ -370,23 +328,171 @@ def create_ticket(
     return ticket
 
 
-TRACKED_FIELDS = (
-    "subject",
-    "state",
-    "priority",
-    "type",
-    "group",
-    "assignee",
-    "tags",
-    "category",
-    "complexity",
-    "asset",
-    "custom_fields",
-    "parent",
-    "add_tags",
-    "remove_tags",
-)
 CUSTOMER_CHANGEABLE_STATES = (State.CLOSED,)
+
+
+@dataclass
+class _Update:
+    """One ``update_ticket`` call: the locked ticket, what was asked, what really changed."""
+
+    actor: User | None
+    ticket: Ticket
+    changes: dict[str, Any]
+    diff: dict[str, tuple[Any, Any]]
+
+    def assign(self, name: str, new: Any) -> None:
+        """Set a plain field, noting it in the diff when the value differs."""
+        old = getattr(self.ticket, name)
+        if new != old:
+            self.diff[name] = (old, new)
+            setattr(self.ticket, name, new)
+
+    def assign_related(self, name: str, new: Any) -> None:
+        """Set a foreign key (compared by id), noting it in the diff when it differs."""
+        if (new.pk if new is not None else None) != getattr(self.ticket, f"{name}_id"):
+            self.diff[name] = (getattr(self.ticket, name), new)
+            setattr(self.ticket, name, new)
+
+
+def _change_subject(update: _Update) -> None:
+    update.assign("subject", validate_subject(update.changes["subject"]))
+
+
+def _change_priority(update: _Update) -> None:
+    priority = update.changes["priority"]
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("Unknown priority %(value)s.") % {"value": priority}})
+    update.assign("priority", priority)
+
+
+def _change_type(update: _Update) -> None:
+    update.assign_related("type", ticket_type_by_key(update.changes["type"]))
+
+
+def _change_group(update: _Update) -> None:
+    new_group, ticket, actor = update.changes["group"], update.ticket, update.actor
+    if new_group is None:
+        raise ValidationError({"group": _("Every ticket belongs to a group.")})
+    if new_group.pk == ticket.group_id:
+        return
+    if not new_group.is_active:
+        raise BusinessRuleError(
+            _("The group %(group)s is deactivated.") % {"group": new_group}, field="group"
+        )
+    allowed = workable_group_ids(actor) if actor is not None else None
+    is_agent = actor is not None and actor.role == Role.AGENT
+    if is_agent and allowed is not None and new_group.pk not in allowed:
+        raise PermissionDenied(
+            _("Agents move tickets only to groups they work in; ask a supervisor.")
+        )
+    update.assign_related("group", new_group)
+    # An assignee who cannot work the new group lets go (the assignee change runs next).
+    if (
+        "assignee" not in update.changes
+        and ticket.assignee is not None
+        and not can_be_assigned(ticket.assignee, new_group)
+    ):
+        update.changes["assignee"] = None
+
+
+def _change_assignee(update: _Update) -> None:
+    new_assignee, ticket = update.changes["assignee"], update.ticket
+    if new_assignee is not None and not can_be_assigned(new_assignee, ticket.group):
+        raise ValidationError(
+            {
+                "assignee": _("%(user)s cannot work tickets of %(group)s.")
+                % {"user": new_assignee, "group": ticket.group}
+            }
+        )
+    update.assign_related("assignee", new_assignee)
+
+
+def _change_state(update: _Update) -> None:
+    new_state, ticket = update.changes["state"], update.ticket
+    if new_state not in State.values:
+        raise ValidationError({"state": _("Unknown state %(value)s.") % {"value": new_state}})
+    if new_state == ticket.state:
+        return
+    if new_state in (State.RESOLVED, State.CLOSED):
+        _check_children_done(ticket)
+    update.diff["state"] = (ticket.state, new_state)
+    _apply_state(ticket, new_state)
+
+
+def _change_category(update: _Update) -> None:
+    update.assign_related("category", validate_category(update.changes["category"]))
+
+
+def _change_complexity(update: _Update) -> None:
+    update.assign("complexity", validate_complexity(update.changes["complexity"]))
+
+
+def _change_asset(update: _Update) -> None:
+    new_asset = validate_asset(update.changes["asset"], update.ticket.contact)
+    update.assign_related("asset", new_asset)
+
+
+def _change_tags(update: _Update) -> None:
+    """``tags`` replaces the list; ``add_tags`` / ``remove_tags`` apply to the tags read under
+    the row lock, so two concurrent additions both survive."""
+    changes, ticket = update.changes, update.ticket
+    current = list(ticket.tags.order_by("name").values_list("name", flat=True))
+    wanted = list(changes["tags"] or []) if "tags" in changes else list(current)
+    removed = {name.lower() for name in normalise_tags(changes.get("remove_tags") or [])}
+    wanted = [name for name in wanted if name.lower() not in removed]
+    names = normalise_tags(wanted + list(changes.get("add_tags") or []))
+    if sorted(n.lower() for n in names) != sorted(n.lower() for n in current):
+        ticket.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
+        update.diff["tags"] = (current, sorted(names))
+
+
+def _change_custom_fields(update: _Update) -> None:
+    ticket = update.ticket
+    cleaned = custom.clean_values(
+        ticket.type,
+        update.changes["custom_fields"],
+        current=custom.read_values_fresh(ticket),
+        check_required=False,
+    )
+    for key, change in custom.write_values(ticket, cleaned).items():
+        update.diff[CUSTOM_FIELD_PREFIX + key] = change
+
+
+def _change_parent(update: _Update) -> None:
+    from kefu.tickets.relations import current_parent, link_child, unlink_parent
+
+    ticket, actor, new_parent = update.ticket, update.actor, update.changes["parent"]
+    old_parent = current_parent(ticket)
+    if (new_parent.pk if new_parent else None) == (old_parent.pk if old_parent else None):
+        return
+    if old_parent is not None:
+        unlink_parent(ticket)
+    if new_parent is not None:
+        if actor is not None:
+            _require_staff_writer(actor, new_parent)
+        link_child(actor, new_parent, ticket, record=False)
+    update.diff["parent"] = (old_parent, new_parent)
+
+
+# The per-field changes of ``update_ticket``, in the order they apply (a group change may
+# unassign, so the assignee follows it): the keywords that start each, and its handler, which
+# validates the value and applies it to the locked ticket, noting the real change in the diff.
+# Every diff entry then becomes one timeline row and part of the ``TicketChanged`` event.
+FIELD_CHANGES: tuple[tuple[tuple[str, ...], Callable[[_Update], None]], ...] = (
+    (("subject",), _change_subject),
+    (("priority",), _change_priority),
+    (("type",), _change_type),
+    (("group",), _change_group),
+    (("assignee",), _change_assignee),
+    (("state",), _change_state),
+    (("category",), _change_category),
+    (("complexity",), _change_complexity),
+    (("asset",), _change_asset),
+    (("tags", "add_tags", "remove_tags"), _change_tags),
+    (("custom_fields",), _change_custom_fields),
+    (("parent",), _change_parent),
+)
+TRACKED_FIELDS = tuple(name for names, _handler in FIELD_CHANGES for name in names)
 
 
 @transaction.atomic
@@ -399,7 +505,7 @@ def update_ticket(
     None), ``complexity`` (a ``Complexity`` value or ""), ``asset`` (Asset or None),
     ``custom_fields`` (a partial ``{key: value}``) and ``parent`` (Ticket or None).
     Unchanged values are ignored; each real change becomes one timeline row (custom fields as
-    ``cf.<key>``).
+    ``cf.<key>``). Each field is one handler in ``FIELD_CHANGES``.
 
     A parent cannot be resolved or closed while a child is open when
     ``settings.CHILDREN_BLOCK_PARENT_RESOLVE`` is on (the default).
@@ -427,117 +533,12 @@ def update_ticket(
     else:
         _require_staff_writer(actor, ticket)
 
-    diff: dict[str, tuple[Any, Any]] = {}
-    if "subject" in changes:
-        subject = _validate_subject(changes["subject"])
-        if subject != ticket.subject:
-            diff["subject"] = (ticket.subject, subject)
-            ticket.subject = subject
-    if "priority" in changes:
-        priority = changes["priority"]
-        if priority not in Priority.values:
-            raise ValidationError(
-                {"priority": _("Unknown priority %(value)s.") % {"value": priority}}
-            )
-        if priority != ticket.priority:
-            diff["priority"] = (ticket.priority, priority)
-            ticket.priority = priority
-    if "type" in changes:
-        new_type = ticket_type_by_key(changes["type"])
-        if new_type.pk != ticket.type_id:
-            diff["type"] = (ticket.type, new_type)
-            ticket.type = new_type
-    if "group" in changes:
-        new_group = changes["group"]
-        if new_group is None:
-            raise ValidationError({"group": _("Every ticket belongs to a group.")})
-        if new_group.pk != ticket.group_id:
-            if not new_group.is_active:
-                raise BusinessRuleError(
-                    _("The group %(group)s is deactivated.") % {"group": new_group}, field="group"
-                )
-            allowed = workable_group_ids(actor) if actor is not None else None
-            is_agent = actor is not None and actor.role == Role.AGENT
-            if is_agent and allowed is not None and new_group.pk not in allowed:
-                raise PermissionDenied(
-                    _("Agents move tickets only to groups they work in; ask a supervisor.")
-                )
-            diff["group"] = (ticket.group, new_group)
-            ticket.group = new_group
-            if (
-                "assignee" not in changes
-                and ticket.assignee is not None
-                and not can_be_assigned(ticket.assignee, new_group)
-            ):
-                changes["assignee"] = None
-    if "assignee" in changes:
-        new_assignee = changes["assignee"]
-        if new_assignee is not None and not can_be_assigned(new_assignee, ticket.group):
-            raise ValidationError(
-                {
-                    "assignee": _("%(user)s cannot work tickets of %(group)s.")
-                    % {"user": new_assignee, "group": ticket.group}
-                }
-            )
-        if (new_assignee.pk if new_assignee else None) != ticket.assignee_id:
-            diff["assignee"] = (ticket.assignee, new_assignee)
-            ticket.assignee = new_assignee
-    if "state" in changes:
-        new_state = changes["state"]
-        if new_state not in State.values:
-            raise ValidationError({"state": _("Unknown state %(value)s.") % {"value": new_state}})
-        if new_state != ticket.state:
-            if new_state in (State.RESOLVED, State.CLOSED):
-                _check_children_done(ticket)
-            diff["state"] = (ticket.state, new_state)
-            _apply_state(ticket, new_state)
-    if "category" in changes:
-        new_category = _validate_category(changes["category"])
-        if (new_category.pk if new_category else None) != ticket.category_id:
-            diff["category"] = (ticket.category, new_category)
-            ticket.category = new_category
-    if "complexity" in changes:
-        complexity = _validate_complexity(changes["complexity"])
-        if complexity != ticket.complexity:
-            diff["complexity"] = (ticket.complexity, complexity)
-            ticket.complexity = complexity
-    if "asset" in changes:
-        new_asset = _validate_asset(changes["asset"], ticket.contact)
-        if (new_asset.pk if new_asset else None) != ticket.asset_id:
-            diff["asset"] = (ticket.asset, new_asset)
-            ticket.asset = new_asset
-    if "tags" in changes or "add_tags" in changes or "remove_tags" in changes:
-        current = list(ticket.tags.order_by("name").values_list("name", flat=True))
-        wanted = list(changes["tags"] or []) if "tags" in changes else list(current)
-        removed = {name.lower() for name in normalise_tags(changes.get("remove_tags") or [])}
-        wanted = [name for name in wanted if name.lower() not in removed]
-        names = normalise_tags(wanted + list(changes.get("add_tags") or []))
-        if sorted(n.lower() for n in names) != sorted(n.lower() for n in current):
-            ticket.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
-            diff["tags"] = (current, sorted(names))
-    if "custom_fields" in changes:
-        cleaned = custom.clean_values(
-            ticket.type,
-            changes["custom_fields"],
-            current=custom.read_values_fresh(ticket),
-            check_required=False,
-        )
-        for key, change in custom.write_values(ticket, cleaned).items():
-            diff[CUSTOM_FIELD_PREFIX + key] = change
-    if "parent" in changes:
-        from kefu.tickets.relations import current_parent, link_child, unlink_parent
+    update = _Update(actor, ticket, changes, diff={})
+    for names, handler in FIELD_CHANGES:
+        if any(name in update.changes for name in names):
+            handler(update)
 
-        old_parent = current_parent(ticket)
-        new_parent = changes["parent"]
-        if (new_parent.pk if new_parent else None) != (old_parent.pk if old_parent else None):
-            if old_parent is not None:
-                unlink_parent(ticket)
-            if new_parent is not None:
-                if actor is not None:
-                    _require_staff_writer(actor, new_parent)
-                link_child(actor, new_parent, ticket, record=False)
-            diff["parent"] = (old_parent, new_parent)
-
+    diff = update.diff
     if not diff:
         return ticket
     if ticket.merged_into_id and set(diff) - {"state", "tags"}:

@@ -9,9 +9,7 @@ from django import forms
 from django.db.models import (
     Case,
     DateTimeField,
-    Exists,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -27,13 +25,13 @@ from kefu.customers.models import Asset
 from kefu.lib.widgets import use_fast_selects
 from kefu.tickets import custom_fields as custom
 from kefu.tickets.actions import UploadedFile
+from kefu.tickets.filters import NO, UNASSIGNED, YES, TicketCriteria, filter_tickets
 from kefu.tickets.models import (
     Category,
     Channel,
     Complexity,
     CustomField,
     CustomFieldKind,
-    CustomFieldValue,
     Priority,
     State,
     Ticket,
@@ -73,7 +71,6 @@ SORT_CHOICES = [
     ("due", _("SLA due time, soonest first")),
     ("-due", _("SLA due time, latest first")),
 ]
-UNASSIGNED = "none"
 
 
 def with_priority_weight(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -118,6 +115,7 @@ class TicketFilterForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"), required=False, choices=_blank(_("Any channel")) + Channel.choices
     )
+    type = forms.ChoiceField(label=_("Type"), required=False)
     customer = forms.CharField(
         label=_("Customer"),
         required=False,
@@ -145,6 +143,10 @@ class TicketFilterForm(forms.Form):
         cast(forms.ChoiceField, self.fields["category"]).choices = _blank(
             _("Any category")
         ) + category_choices(self.tree)
+        cast(forms.ChoiceField, self.fields["type"]).choices = _blank(_("Any type")) + [
+            (ticket_type.key, ticket_type.name)
+            for ticket_type in TicketType.objects.order_by("position", "key")
+        ]
         self.custom_fields = list(CustomField.objects.active().order_by("position", "label"))
         for field in self.custom_fields:
             self.fields[CUSTOM_PREFIX + field.key] = custom_filter_field(field)
@@ -164,44 +166,29 @@ class TicketFilterForm(forms.Form):
         use_fast_selects(self)
 
     def filter(self, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-        data = self.cleaned_data
-        if data.get("state"):
-            tickets = tickets.filter(state=data["state"])
-        if data.get("priority"):
-            tickets = tickets.filter(priority=data["priority"])
-        if data.get("group"):
-            tickets = tickets.filter(group=data["group"])
-        if data.get("assignee") == UNASSIGNED:
-            tickets = tickets.filter(assignee__isnull=True)
-        elif data.get("assignee"):
-            tickets = tickets.filter(assignee_id=int(data["assignee"]))
-        if data.get("channel"):
-            tickets = tickets.filter(channel=data["channel"])
-        if data.get("category"):
-            tickets = tickets.filter(category_id__in=self._category_ids(int(data["category"])))
-        if data.get("complexity"):
-            tickets = tickets.filter(complexity=data["complexity"])
-        serial = (data.get("asset") or "").strip()
-        if serial:
-            tickets = tickets.filter(asset__serial_number__istartswith=serial)
-        for field in self.custom_fields:
-            tickets = filter_custom(tickets, field, data.get(CUSTOM_PREFIX + field.key))
-        customer = (data.get("customer") or "").strip()
-        if customer.isdigit():
-            tickets = tickets.filter(contact_id=int(customer))
-        elif customer:
-            tickets = tickets.filter(
-                Q(contact__name__icontains=customer) | Q(contact__email__icontains=customer)
-            )
-        return tickets
+        return filter_tickets(tickets, self.criteria())
 
-    def _category_ids(self, category_id: int) -> set[int]:
-        """A category and its descendants (the tree is in order, parents before children)."""
-        ids = {category_id}
-        for category, _depth, _path in self.tree:
-            if category.parent_id in ids:
-                ids.add(category.pk)
-        return ids
+    def criteria(self) -> TicketCriteria:
+        data = self.cleaned_data
+        customer = (data.get("customer") or "").strip()
+        assignee = data.get("assignee") or None
+        return TicketCriteria(
+            state=data.get("state") or None,
+            priority=data.get("priority") or None,
+            group_id=data["group"].pk if data.get("group") else None,
+            assignee=int(assignee) if assignee and assignee != UNASSIGNED else assignee,
+            channel=data.get("channel") or None,
+            type_key=data.get("type") or None,
+            customer=int(customer) if customer.isdigit() else customer or None,
+            category_id=int(data["category"]) if data.get("category") else None,
+            complexity=data.get("complexity") or None,
+            asset_serial=(data.get("asset") or "").strip(),
+            custom={
+                field: data.get(CUSTOM_PREFIX + field.key)
+                for field in self.custom_fields
+                if data.get(CUSTOM_PREFIX + field.key) not in (None, "")
+            },
+        )
 
     @property
     def custom_filter_fields(self) -> list[forms.BoundField]:
@@ -219,7 +206,6 @@ class TicketFilterForm(forms.Form):
 
 
 CUSTOM_PREFIX = "cf_"
-YES, NO = "yes", "no"
 
 
 def category_choices(tree) -> list[tuple[str, str]]:
@@ -253,24 +239,6 @@ def custom_filter_field(field: CustomField) -> forms.Field:
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-
-
-def filter_custom(tickets: QuerySet[Ticket], field: CustomField, value: Any) -> QuerySet[Ticket]:
-    """Tickets whose value of ``field`` matches: an indexed ``EXISTS`` on the value rows."""
-    if value in (None, ""):
-        return tickets
-    rows = CustomFieldValue.objects.filter(ticket=OuterRef("pk"), field=field)
-    if field.kind == CustomFieldKind.CHECKBOX:
-        return tickets.filter(Exists(rows)) if value == YES else tickets.exclude(Exists(rows))
-    if field.kind == CustomFieldKind.NUMBER:
-        rows = rows.filter(number=value)
-    elif field.kind == CustomFieldKind.DATE:
-        rows = rows.filter(date=value)
-    elif field.kind == CustomFieldKind.TEXT:
-        rows = rows.filter(text__icontains=value)
-    else:
-        rows = rows.filter(text=value)
-    return tickets.filter(Exists(rows))
 
 
 # --- the ticket page ------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from kefu.tickets.models import (
 )
 from kefu.tickets.numbers import next_ticket_number
 from kefu.tickets.search import index_tickets
+from kefu.tickets.validation import validate_subject
 
 REASON_MERGED = gettext_noop("Merged into another ticket")
 MAX_ANCESTRY = 50
@@ -367,8 +368,6 @@ def split_ticket(actor: User, ticket: Ticket, message: Message, *, subject: str 
     """Move ``message`` (with its attachments and timeline rows) to a new ticket, linked to the
     original as related; the new ticket keeps the customer, group, type, priority, category and
     asset. The original must keep at least one message."""
-    from kefu.tickets.actions import _validate_subject
-
     (ticket,) = _lock(ticket)
     _require_staff_writer(actor, ticket)
     if message.ticket_id != ticket.pk:
@@ -379,7 +378,7 @@ def split_ticket(actor: User, ticket: Ticket, message: Message, *, subject: str 
         raise BusinessRuleError(
             _("This is the ticket's only message; it cannot be split off."), field="message"
         )
-    subject = _validate_subject(subject or ticket.subject)
+    subject = validate_subject(subject or ticket.subject)
     contact = message.author_contact or ticket.contact
     new = Ticket.objects.create(
         number=next_ticket_number(),

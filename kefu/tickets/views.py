@@ -12,10 +12,9 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +27,7 @@ from kefu.accounts.access import group_ids_for
 from kefu.accounts.models import Role, User
 from kefu.customers.access import get_contact_for_user, search_contacts
 from kefu.customers.actions import find_or_create_contact
+from kefu.lib import pagination
 from kefu.lib.console import (
     ACTION_ERRORS,
     add_action_error,
@@ -45,6 +45,7 @@ from kefu.tickets.access import (
     visible_messages,
 )
 from kefu.tickets.actions import (
+    NewTicket,
     add_message,
     create_ticket,
     retry_message_delivery,
@@ -110,59 +111,15 @@ class Page:
     previous_cursor: str | None
 
 
-CURSOR_SALT = "kefu.tickets.list-cursor"
-
-
-def make_cursor(sort: str, direction: str, ticket: Ticket) -> str:
-    value = getattr(ticket, SORT_COLUMNS[sort.lstrip("-")])
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    return signing.dumps([sort, direction, value, ticket.pk], salt=CURSOR_SALT, compress=True)
-
-
-def read_cursor(token: str, sort: str) -> tuple[str, object, int] | None:
-    """(direction, sort value, id) of a cursor made for ``sort``; ``None`` for anything else."""
-    if not token:
-        return None
-    try:
-        cursor_sort, direction, value, pk = signing.loads(token, salt=CURSOR_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-    if cursor_sort != sort or direction not in ("next", "previous"):
-        return None
-    if SORT_COLUMNS[sort.lstrip("-")].endswith("_at"):
-        try:
-            value = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            return None
-    return direction, value, pk
-
-
 def keyset_page(tickets: QuerySet[Ticket], sort: str, cursor_token: str, size: int) -> Page:
-    """One page after (or before) the cursor, walking the sort column and ``id``; no OFFSET."""
-    column = SORT_COLUMNS[sort.lstrip("-")]
-    cursor = read_cursor(cursor_token, sort)
-    backwards = cursor is not None and cursor[0] == "previous"
-    descending = sort.startswith("-") != backwards
-    if cursor is not None:
-        _direction, value, pk = cursor
-        op = "lt" if descending else "gt"
-        tickets = tickets.filter(
-            Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk})
-        )
-    order = [f"-{column}", "-id"] if descending else [column, "id"]
-    rows = list(tickets.order_by(*order)[: size + 1])
-    has_more = len(rows) > size
-    rows = rows[:size]
-    if backwards:
-        rows.reverse()
-    has_next = True if backwards else has_more
-    has_previous = has_more if backwards else cursor is not None
-    return Page(
-        tickets=rows,
-        next_cursor=make_cursor(sort, "next", rows[-1]) if rows and has_next else None,
-        previous_cursor=make_cursor(sort, "previous", rows[0]) if rows and has_previous else None,
-    )
+    """One page after (or before) the cursor, walking the sort column and ``id``; a cursor
+    made for another sort (or forged) starts again at the first page."""
+    order = ("-" if sort.startswith("-") else "") + SORT_COLUMNS[sort.lstrip("-")]
+    try:
+        page = pagination.keyset_page(tickets, order=order, size=size, cursor=cursor_token)
+    except pagination.InvalidCursor:
+        page = pagination.keyset_page(tickets, order=order, size=size)
+    return Page(page.rows, page.next_cursor, page.previous_cursor)
 
 
 def filtered_ticket_list(request) -> tuple[TicketFilterForm, str, QuerySet[Ticket]]:
@@ -209,9 +166,6 @@ def ticket_list(request):
     return render_console(request, "tickets/list.html", context)
 
 
-SEARCH_CURSOR_SALT = "kefu.tickets.search-cursor"
-
-
 class JumpToTicket(Exception):  # noqa: N818 - a control-flow signal, not an error
     def __init__(self, ticket: Ticket):
         self.ticket = ticket
@@ -238,22 +192,21 @@ def search_list_page(request, tickets: QuerySet[Ticket], query: str, sort: str) 
         hit.ticket.search_hit = hit  # type: ignore[attr-defined]
     return Page(
         tickets=found.tickets,
-        next_cursor=make_search_cursor(query, offset + PAGE_SIZE) if found.has_next else None,
-        previous_cursor=make_search_cursor(query, offset - PAGE_SIZE) if offset else None,
+        next_cursor=(
+            pagination.make_offset_cursor(query, offset + PAGE_SIZE) if found.has_next else None
+        ),
+        previous_cursor=(
+            pagination.make_offset_cursor(query, max(offset - PAGE_SIZE, 0)) if offset else None
+        ),
     )
-
-
-def make_search_cursor(query: str, offset: int) -> str:
-    return signing.dumps([query, max(offset, 0)], salt=SEARCH_CURSOR_SALT, compress=True)
 
 
 def read_search_cursor(token: str, query: str) -> int:
     """The offset a search cursor names; 0 for none, a forged one or another query's."""
     try:
-        cursor_query, offset = signing.loads(token, salt=SEARCH_CURSOR_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
+        return pagination.read_offset_cursor(token, query) if token else 0
+    except pagination.InvalidCursor:
         return 0
-    return offset if cursor_query == query and isinstance(offset, int) else 0
 
 
 def jump_response(request, ticket: Ticket) -> HttpResponse:
@@ -568,20 +521,22 @@ def ticket_new(request):
             with transaction.atomic():
                 ticket = create_ticket(
                     request.user,
-                    contact=resolve_contact(request.user, form),
-                    subject=data["subject"],
-                    body=data["body"],
-                    channel=data["channel"],
-                    priority=data["priority"],
-                    type_key=data["type"],
-                    group=data["group"],
-                    assignee=data["assignee"],
-                    tags=parse_tags(data["tags"]),
-                    category=form.chosen_category(),
-                    complexity=data["complexity"],
-                    asset=form.chosen_asset(),
-                    custom_fields=form.custom_values(data["type"]),
-                    attachments=uploaded_files(data["attachments"]),
+                    NewTicket(
+                        contact=resolve_contact(request.user, form),
+                        subject=data["subject"],
+                        body=data["body"],
+                        channel=data["channel"],
+                        priority=data["priority"],
+                        type_key=data["type"],
+                        group=data["group"],
+                        assignee=data["assignee"],
+                        tags=parse_tags(data["tags"]),
+                        category=form.chosen_category(),
+                        complexity=data["complexity"],
+                        asset=form.chosen_asset(),
+                        custom_fields=form.custom_values(data["type"]),
+                        attachments=uploaded_files(data["attachments"]),
+                    ),
                 )
         except ACTION_ERRORS as error:
             add_action_error(form, error, {**NEW_TICKET_FIELD_MAP, **form.custom_field_map()})

@@ -19,7 +19,7 @@ from django.utils import timezone
 from kefu.accounts.models import Group, User
 from kefu.customers.demo import DemoContext
 from kefu.customers.models import Contact
-from kefu.tickets.actions import create_ticket, ticket_type_by_key
+from kefu.tickets.actions import NewTicket, create_ticket, ticket_type_by_key
 from kefu.tickets.models import (
     Category,
     Channel,
@@ -513,8 +513,10 @@ def load_triage_demo(context: DemoContext) -> None:
     customer = context.contacts["zhoujie"]
     create_ticket(
         customer.user,
-        subject="热水器显示屏黑屏，报错 E23",
-        body="热水器今天无法开机，显示屏黑屏，之前一直报错 E23。还在保修期内，请安排上门维修。",
-        contact=customer,
-        channel=Channel.WEB,
+        NewTicket(
+            subject="热水器显示屏黑屏，报错 E23",
+            body="热水器今天无法开机，显示屏黑屏，之前一直报错 E23。还在保修期内，请安排上门维修。",
+            contact=customer,
+            channel=Channel.WEB,
+        ),
     )

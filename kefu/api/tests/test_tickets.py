@@ -259,6 +259,24 @@ def test_it_filters_the_list(cast, api_as, make_ticket):
     )
 
 
+def test_it_filters_by_ticket_type_and_channel(cast, api_as, make_ticket):
+    complaint = make_ticket(cast.alice, type_key="complaint", channel="phone")
+    make_ticket(cast.alice)
+    make_ticket(cast.carol, type_key="complaint", group=cast.aftersales)
+
+    def numbers(user, **params):
+        response = api_as(user).get("/tickets", params)
+        assert response.status_code == 200, response.json()
+        return {item["number"] for item in response.json()["items"]}
+
+    assert numbers(cast.agent, type="complaint") == {complaint.number}
+    assert numbers(cast.agent, channel="phone") == {complaint.number}
+    assert numbers(cast.bob, type="complaint") == set()  # another customer's complaint: unseen
+    response = api_as(cast.agent).get("/tickets", {"type": "grumble"})
+    assert response.status_code == 422 and error_fields(response) == ["type"]
+    assert "complaint" in response.json()["errors"][0]["message"]
+
+
 def test_it_rejects_a_bad_filter_naming_it(cast, api_as):
     response = api_as(cast.agent).get("/tickets", {"assignee": "somebody"})
     assert response.status_code == 422
@@ -296,6 +314,13 @@ def test_a_new_ticket_does_not_shift_the_next_page(cast, api_as, make_ticket):
         newer.number,
         older.number,
     ]
+
+
+def test_a_cursor_of_another_list_is_refused(cast, api_as, make_ticket):
+    make_ticket()
+    contacts_cursor = api_as(cast.agent).get("/contacts", {"limit": 1}).json()["next_cursor"]
+    response = api_as(cast.agent).get("/tickets", {"cursor": contacts_cursor})
+    assert response.status_code == 422 and error_fields(response) == ["cursor"]
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJhIjoxfQ:1abc:forged"])

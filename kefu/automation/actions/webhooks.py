@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,11 +23,8 @@ from kefu.automation.models import (
     WebhookDelivery,
 )
 from kefu.lib import config_cache
+from kefu.tickets import serialise
 from kefu.tickets.models import Message, Ticket
-
-
-def _ref(obj: Any) -> dict | None:
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
 
 
 def _value(value: Any) -> Any:
@@ -35,31 +33,15 @@ def _value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_value(v) for v in value]
     if hasattr(value, "pk"):
-        return _ref(value)
+        return serialise.ref(value)
     return str(value)
 
 
 def ticket_payload(ticket: Ticket) -> dict[str, Any]:
-    contact = ticket.contact
-    return {
-        "id": ticket.pk,
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "state": ticket.state,
-        "priority": ticket.priority,
-        "type": ticket.type.key,
-        "channel": ticket.channel,
-        "group": _ref(ticket.group),
-        "assignee": _ref(ticket.assignee),
-        "organization": _ref(ticket.organization),
-        "customer": {"id": contact.pk, "name": contact.name, "email": contact.email},
-        "category": _ref(ticket.category),
-        "complexity": ticket.complexity,
-        "tags": sorted(ticket.tags.values_list("name", flat=True)),
-        "created_at": ticket.created_at.isoformat(),
-        "updated_at": ticket.updated_at.isoformat(),
-        "url": settings.SITE_URL + reverse("tickets:detail", args=[ticket.pk]),
-    }
+    """The API's ticket object as staff see it (``kefu.tickets.serialise``), as JSON values."""
+    tickets = serialise.with_relations(Ticket.objects.filter(pk=ticket.pk), for_staff=True)
+    data = serialise.ticket_data(tickets.get(), for_staff=True)
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def enqueue_delivery(
@@ -80,6 +62,11 @@ def enqueue_delivery(
         "delivery": str(delivery.uuid),
         "occurred_at": timezone.now().isoformat(),
         "ticket": ticket_payload(ticket) if ticket is not None else None,
+        "ticket_url": (
+            settings.SITE_URL + reverse("tickets:detail", args=[ticket.pk])
+            if ticket is not None
+            else None
+        ),
     }
     if changes:
         payload["changes"] = {
@@ -122,7 +109,7 @@ def deliver_to_subscribers(
 @transaction.atomic
 def send_test_delivery(actor: User, hook: Webhook) -> WebhookDelivery:
     require_admin(actor, _("Only administrators manage webhooks."))
-    return enqueue_delivery(hook, "ping", None, extra={"webhook": _ref(hook)})
+    return enqueue_delivery(hook, "ping", None, extra={"webhook": serialise.ref(hook)})
 
 
 PERMANENT_STATUSES = frozenset(range(400, 500)) - {408, 409, 425, 429}

@@ -99,6 +99,23 @@ def test_it_delivers_signed_json_for_subscribed_events(cast, make_ticket, receiv
     assert headers["X-Kefu-Delivery"] == str(delivery.uuid)
 
 
+def test_the_webhook_ticket_is_the_apis_ticket_object(cast, make_ticket, receiver, api_as):
+    from kefu.api.schemas import TicketOut
+
+    save_webhook(cast.admin, name="ERP", url=receiver.url, secret=SECRET, events=["ticket.updated"])
+    ticket = make_ticket(subject="黑屏")
+    update_ticket(cast.agent, ticket, priority="urgent", tags=["打印机"])
+    run_pending_jobs()
+    [request] = receiver.requests
+    payload = json.loads(request["body"])
+    TicketOut.model_validate(payload["ticket"])  # raises on another shape
+    assert payload["ticket_url"].endswith(f"/tickets/{ticket.pk}/")
+    from_api = api_as(cast.admin).get(f"/tickets/{ticket.pk}").json()
+    for volatile in ("updated_at", "sla"):
+        from_api.pop(volatile), payload["ticket"].pop(volatile)
+    assert payload["ticket"] == json.loads(json.dumps(from_api))
+
+
 def test_a_trigger_calls_a_webhook(cast, make_ticket, receiver):
     hook = save_webhook(cast.admin, name="Chat", url=receiver.url, events=[])
     save_trigger(

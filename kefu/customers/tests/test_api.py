@@ -69,6 +69,14 @@ def test_it_lists_contacts_in_cursor_pages_with_filters(cast, api_as):
     assert [c["name"] for c in api.get("/contacts", {"q": "陈"}).json()["items"]] == ["Carol 陈"]
 
 
+def test_the_api_finds_contacts_by_organisation_name_like_the_console(cast, api_as):
+    found = api_as(cast.agent).get("/contacts", {"q": "有限公司"}).json()["items"]
+    acme_people = Contact.objects.filter(organization=cast.acme)
+    assert {c["name"] for c in found} == set(acme_people.values_list("name", flat=True))
+    own = api_as(cast.alice).get("/contacts", {"q": "有限公司"}).json()["items"]
+    assert [c["id"] for c in own] == [cast.alice.contact.pk]  # a customer: only their own
+
+
 def test_it_merges_contacts_through_the_api(cast, api_as, make_ticket):
     duplicate = create_contact(cast.agent, name="Alice phone", phone="13900000002")
     ticket = make_ticket(cast.alice)

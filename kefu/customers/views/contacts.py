@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.customers import actions
-from kefu.customers.access import contacts_visible_to, get_contact_for_user
+from kefu.customers.access import contacts_visible_to, get_contact_for_user, matching_contacts
 from kefu.customers.forms import ContactFilterForm, ContactForm, MergeForm, NotesForm
 from kefu.customers.models import Contact
 from kefu.customers.views.common import paginate, querystring_without_page
@@ -46,16 +46,7 @@ def contact_list(request):
     form = ContactFilterForm(request.GET or None)
     contacts = contacts_visible_to(request.user).select_related("organization")
     if form.is_valid():
-        query = " ".join(form.cleaned_data["q"].split())
-        if query:
-            digits = "".join(query.split())
-            contacts = contacts.filter(
-                Q(name__icontains=query)
-                | Q(email__icontains=query)
-                | Q(phone__contains=digits)
-                | Q(wechat_id__icontains=query)
-                | Q(organization__name__icontains=query)
-            )
+        contacts = matching_contacts(contacts, form.cleaned_data["q"])
         if form.cleaned_data.get("organization"):
             contacts = contacts.filter(organization=form.cleaned_data["organization"])
         active = form.active_filter()

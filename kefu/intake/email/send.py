@@ -2,7 +2,7 @@
 
 Registered with ``kefu.tickets.outbound`` so the tickets app's ``send_reply_to_customer`` job
 hands e-mail tickets to the mailbox they came from. The Message-ID is derived from the message's
-primary key and stored before sending, so a retried job sends the very same mail (receivers
+primary key and stored before the first attempt (``email_reply_message_id``), so a retried job sends the very same mail (receivers
 and our own threading de-duplicate by it).
 """
 
@@ -16,6 +16,16 @@ from kefu.lib.mail import make_message
 def outgoing_message_id(message, mailbox) -> str:
     domain = mailbox.email_address.rsplit("@", 1)[-1]
     return f"<kefu.{message.pk}.{message.ticket.number}@{domain}>"
+
+
+def email_reply_message_id(message) -> str | None:
+    """The Message-ID of a reply the ticket's mailbox will send (its domain), or None."""
+    from kefu.tickets.models import Channel
+
+    if message.ticket.channel != Channel.EMAIL or message.is_internal:
+        return None
+    mailbox = mailbox_for_ticket(message.ticket)
+    return outgoing_message_id(message, mailbox) if mailbox is not None else None
 
 
 def mailbox_for_ticket(ticket):
@@ -115,7 +125,7 @@ def send_automatic(automatic) -> None:
 def deliver_email_reply(message) -> bool:
     """Send ``message`` (a public agent reply) by e-mail when its ticket came by e-mail."""
     from kefu.intake.models import TicketParticipant
-    from kefu.tickets.models import Channel, Message
+    from kefu.tickets.models import Channel
 
     ticket = message.ticket
     if ticket.channel != Channel.EMAIL or message.is_internal:
@@ -125,9 +135,6 @@ def deliver_email_reply(message) -> bool:
     if mailbox is None or not contact.email:
         return False
 
-    if not message.message_id:
-        message.message_id = outgoing_message_id(message, mailbox)
-        Message.objects.filter(pk=message.pk).update(message_id=message.message_id)
     thread = list(
         ticket.messages.filter(is_internal=False)
         .exclude(message_id="")

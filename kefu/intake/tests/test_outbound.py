@@ -97,6 +97,43 @@ def test_resolving_an_email_ticket_tells_the_customer_but_a_web_ticket_gets_noth
     assert sent.extra_headers["Auto-Submitted"] == "auto-generated"
 
 
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: nothing in the job may catch it."""
+
+
+def test_a_worker_killed_after_the_server_took_the_acknowledgement_resends_the_same_message_id(
+    cast, mail, smtp_server, monkeypatch
+):
+    from email import message_from_bytes
+
+    from kefu.intake.email import send as sending
+    from kefu.intake.tasks import send_automatic_mail
+
+    ticket = ingest_email(mail()).ticket
+    automatic = AutomaticMail.objects.get(ticket=ticket)
+    real_send = sending.send_automatic
+
+    def send_then_die(row):
+        real_send(row)  # the server answered 250 to DATA ...
+        raise WorkerKilled  # ... and the worker died before sent_at committed
+
+    monkeypatch.setattr(sending, "send_automatic", send_then_die)
+    with pytest.raises(WorkerKilled):
+        send_automatic_mail.call(automatic.pk)
+    automatic.refresh_from_db()
+    assert automatic.sent_at is None and automatic.message_id  # rolled back; the id was kept
+
+    monkeypatch.setattr(sending, "send_automatic", real_send)
+    send_automatic_mail.call(automatic.pk)  # the reaper's re-run
+    send_automatic_mail.call(automatic.pk)  # and any later one: already sent
+    # At-least-once with a stable Message-ID (docs/channels.md, "Sending once"): the receiver
+    # sees one message under two deliveries.
+    ids = [message_from_bytes(raw)["Message-ID"] for raw in smtp_server.delivered]
+    assert ids == [automatic.message_id, automatic.message_id]
+    automatic.refresh_from_db()
+    assert automatic.status == AutoMailStatus.SENT and automatic.sent_at is not None
+
+
 def test_smtp_errors_are_described_and_5xx_counts_as_permanent():
     refused = smtplib.SMTPRecipientsRefused({"x@y.example": (550, b"5.1.1 no such user")})
     assert describe_send_error(refused) == ("x@y.example: 550 5.1.1 no such user", True)

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from kefu.tickets.actions import create_ticket
+from kefu.tickets.actions import NewTicket, create_ticket
 from kefu.tickets.models import Message, Ticket
 
 # Every name a console or portal view reads from the query string, and one nobody reads.
@@ -47,7 +47,7 @@ def _get(client: Client, path: str, value: str):
 
 @pytest.mark.parametrize("who", ["admin", "alice"])
 def test_a_nul_in_any_query_parameter_of_any_page_is_cleaned_away(cast, who):
-    create_ticket(cast.alice, subject="Printer ab", body="jam")
+    create_ticket(cast.alice, NewTicket(subject="Printer ab", body="jam"))
     client = Client()
     client.force_login(getattr(cast, who))
     pages = _pages()
@@ -61,7 +61,7 @@ def test_a_nul_in_any_query_parameter_of_any_page_is_cleaned_away(cast, who):
     ("who", "path"), [("admin", "/tickets/?view=recent&"), ("alice", "/portal/?")]
 )
 def test_the_search_box_with_a_nul_finds_what_it_would_without(cast, who, path):
-    create_ticket(cast.alice, subject="Printer ab", body="jam")
+    create_ticket(cast.alice, NewTicket(subject="Printer ab", body="jam"))
     client = Client()
     client.force_login(getattr(cast, who))
     response = client.get(path + "q=Prin%00ter")
@@ -70,7 +70,7 @@ def test_the_search_box_with_a_nul_finds_what_it_would_without(cast, who, path):
 
 
 def test_an_outsider_searching_with_a_nul_still_sees_only_their_own(cast):
-    create_ticket(cast.alice, subject="Printer ab", body="jam")
+    create_ticket(cast.alice, NewTicket(subject="Printer ab", body="jam"))
     client = Client()
     client.force_login(cast.carol)
     response = client.get("/portal/?q=Printer%00")
@@ -89,7 +89,7 @@ def test_a_nul_in_a_portal_form_is_a_form_error_and_keeps_the_text(cast):
 
 
 def test_a_nul_in_a_console_reply_is_a_form_error(cast):
-    ticket = create_ticket(cast.alice, subject="Printer", body="jam")
+    ticket = create_ticket(cast.alice, NewTicket(subject="Printer", body="jam"))
     client = Client()
     client.force_login(cast.agent)
     response = client.post(
@@ -116,7 +116,7 @@ def test_a_lone_surrogate_cannot_reach_a_form(cast):
 def test_every_form_refuses_a_nul_in_every_field_without_a_500(cast, who):
     """Every console and portal page without path parameters that shows a form, posted with a
     NUL in each of its fields (whatever their type): a form error, nothing stored."""
-    ticket = create_ticket(cast.alice, subject="Printer", body="jam")
+    ticket = create_ticket(cast.alice, NewTicket(subject="Printer", body="jam"))
     ids = {"tickets": ticket.pk, "portal": ticket.pk, "customers": cast.alice.contact.pk}
     client = Client()
     client.force_login(getattr(cast, who))
@@ -146,7 +146,7 @@ POSTED_NAMES = (
 def test_every_page_posted_with_nul_fields_answers_without_a_500(cast):
     """Not only the pages that show a form: htmx endpoints (field updates, notes, links, merge,
     bulk) read posted fields too."""
-    ticket = create_ticket(cast.alice, subject="Printer", body="jam")
+    ticket = create_ticket(cast.alice, NewTicket(subject="Printer", body="jam"))
     ids = {"tickets": ticket.pk, "portal": ticket.pk, "customers": cast.alice.contact.pk}
     client = Client()
     client.force_login(cast.admin)

@@ -295,6 +295,54 @@ def test_it_emails_a_notification_once_through_the_job_queue(cast, assigned, mai
     assert len([m for m in mailoutbox if m.to == [cast.agent.email]]) == 1
 
 
+def _message_id(raw: bytes) -> str:
+    from email import message_from_bytes
+
+    return message_from_bytes(raw)["Message-ID"]
+
+
+def test_a_temporarily_refused_notification_email_is_retried_under_the_same_message_id(
+    cast, assigned, smtp_server
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from kefu.notifications.tasks import send_notification_email
+
+    add_message(cast.supervisor, assigned, body="@agent look", internal=True)
+    notification = Notification.objects.get(recipient=cast.agent, is_by_email=True)
+    DBTaskResult.objects.all().delete()
+    smtp_server.data_replies = ["451 4.3.0 try again later"]
+    with pytest.raises(Exception, match="451"):
+        send_notification_email.call(notification.pk)
+    assert DBTaskResult.objects.filter(status="READY").count() == 1  # the retry, with backoff
+    notification.refresh_from_db()
+    assert notification.emailed_at is None and notification.email_message_id
+
+    send_notification_email.call(notification.pk)
+    send_notification_email.call(notification.pk)  # a duplicated job: already sent
+    first, second = smtp_server.attempts
+    assert _message_id(first) == _message_id(second) == notification.email_message_id
+    assert len(smtp_server.delivered) == 1
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+
+
+def test_a_permanently_refused_notification_email_is_not_retried(cast, assigned, smtp_server):
+    from django_tasks_db.models import DBTaskResult
+
+    from kefu.notifications.tasks import send_notification_email
+
+    add_message(cast.supervisor, assigned, body="@agent look", internal=True)
+    notification = Notification.objects.get(recipient=cast.agent, is_by_email=True)
+    DBTaskResult.objects.all().delete()
+    smtp_server.rcpt_replies = ["550 5.1.1 no such user"]
+    outcome = send_notification_email.call(notification.pk)
+    assert outcome.startswith("failed permanently: ") and "550 5.1.1" in outcome
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+    notification.refresh_from_db()
+    assert notification.emailed_at is None and smtp_server.delivered == []
+
+
 def test_a_notification_email_is_in_the_recipients_language(cast, assigned, mailoutbox):
     cast.agent.language = "zh-hans"
     cast.agent.save()

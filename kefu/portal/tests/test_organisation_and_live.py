@@ -6,13 +6,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from kefu.tickets.actions import add_message, create_ticket
+from kefu.tickets.actions import NewTicket, add_message, create_ticket
 
 
 @pytest.fixture
 def tickets(cast):
     return {
-        name: create_ticket(getattr(cast, name), subject=f"Ticket of {name}", body="help")
+        name: create_ticket(
+            getattr(cast, name), NewTicket(subject=f"Ticket of {name}", body="help")
+        )
         for name in ("alice", "alan", "bob", "bella")
     }
 
@@ -43,6 +45,21 @@ def test_a_search_respects_the_mine_filter(client, cast, tickets):
         reverse("portal:tickets"), {"show": "all", "whose": "mine", "q": "ticket"}
     )
     assert {hit.ticket.subject for hit in response.context["hits"]} == {"Ticket of alice"}
+
+
+def test_search_results_page_with_a_signed_cursor(client, cast, tickets, monkeypatch):
+    monkeypatch.setattr("kefu.portal.views.PAGE_SIZE", 1)
+    client.force_login(cast.alice)
+    search = {"show": "all", "q": "ticket"}
+    first = client.get(reverse("portal:tickets"), search)
+    second = client.get(reverse("portal:tickets"), {**search, "from": first.context["next_from"]})
+    seen = [hit.ticket.subject for page in (first, second) for hit in page.context["hits"]]
+    assert sorted(seen) == ["Ticket of alan", "Ticket of alice"]  # never Bob's or Bella's
+    assert second.context["next_from"] is None
+    forged = client.get(reverse("portal:tickets"), {**search, "from": "1"})
+    assert [hit.ticket.pk for hit in forged.context["hits"]] == [
+        hit.ticket.pk for hit in first.context["hits"]
+    ]
 
 
 def test_customer_cannot_see_colleagues_tickets_when_the_organisation_does_not_share(

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kefu.tickets.actions import UploadedFile, add_message, create_ticket, update_ticket
+from kefu.tickets.actions import NewTicket, UploadedFile, add_message, create_ticket, update_ticket
 from kefu.tickets.models import Channel, State, Ticket
 
 
@@ -16,7 +16,9 @@ from kefu.tickets.models import Channel, State, Ticket
 def tickets_of_everyone(cast):
     """One ticket per customer, each with a subject naming its owner."""
     return {
-        name: create_ticket(getattr(cast, name), subject=f"Ticket of {name}", body=f"{name} writes")
+        name: create_ticket(
+            getattr(cast, name), NewTicket(subject=f"Ticket of {name}", body=f"{name} writes")
+        )
         for name in ("alice", "alan", "bob", "bella", "carol")
     }
 
@@ -420,7 +422,9 @@ def test_xss_payloads_in_subject_body_and_names_are_inert(client, cast):
     from kefu.customers.models import Contact
 
     Contact.objects.filter(user=cast.alan).update(name=f"Alan {IMAGE}")
-    ticket = create_ticket(cast.alan, subject=f"Help {SCRIPT}", body=f"Body {IMAGE} {SCRIPT}")
+    ticket = create_ticket(
+        cast.alan, NewTicket(subject=f"Help {SCRIPT}", body=f"Body {IMAGE} {SCRIPT}")
+    )
     add_message(cast.agent, ticket, body="Reply", body_html=f"<p>ok</p>{SCRIPT}{IMAGE}")
     client.force_login(cast.alice)
     pages = [

@@ -7,7 +7,7 @@ import pytest
 
 from kefu.demo import load as demo
 from kefu.routing.demo import load_demo as load_routing_demo
-from kefu.tickets.actions import create_ticket
+from kefu.tickets.actions import NewTicket, create_ticket
 from kefu.tickets.models import EventType
 
 
@@ -28,9 +28,11 @@ def test_a_chinese_fault_ticket_lands_on_an_available_after_sales_agent(demo_dat
     for n in range(4):
         ticket = create_ticket(
             admin,
-            subject=f"空调显示屏黑屏 {n}",
-            body="开机后报错 E23，无法开机，需要上门维修",
-            contact=contact,
+            NewTicket(
+                subject=f"空调显示屏黑屏 {n}",
+                body="开机后报错 E23，无法开机，需要上门维修",
+                contact=contact,
+            ),
         )
         ticket.refresh_from_db()
         assert ticket.group == Group.objects.get(name=demo.GROUPS["aftersales"])

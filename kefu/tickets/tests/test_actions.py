@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
 from kefu.lib.errors import BusinessRuleError
-from kefu.tickets.actions import add_message, create_ticket, update_ticket
+from kefu.tickets.actions import NewTicket, add_message, create_ticket, update_ticket
 from kefu.tickets.models import EventType, State, Ticket
 from kefu.tickets.numbers import continue_ticket_numbers_after, take_ticket_numbers
 
@@ -36,7 +36,7 @@ def test_bulk_loaded_numbers_are_continued_after(cast, make_ticket):
 
 
 def test_customer_opens_a_ticket_for_themselves(cast):
-    ticket = create_ticket(cast.alice, subject="屏幕黑屏", body="开机后黑屏")
+    ticket = create_ticket(cast.alice, NewTicket(subject="屏幕黑屏", body="开机后黑屏"))
     assert ticket.contact == cast.alice.contact
     assert ticket.organization == cast.acme
     assert ticket.group == cast.cs
@@ -45,12 +45,41 @@ def test_customer_opens_a_ticket_for_themselves(cast):
 
 def test_customer_cannot_open_a_ticket_for_someone_else(cast):
     with pytest.raises(PermissionDenied):
-        create_ticket(cast.alice, subject="x", body="y", contact=cast.bob.contact)
+        create_ticket(cast.alice, NewTicket(subject="x", body="y", contact=cast.bob.contact))
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"tags": ["vip"]},
+        {"category": "category"},
+        {"complexity": "complex"},
+        {"custom_fields": {"error_code": "E23"}},
+        {"parent": "parent"},
+    ],
+)
+def test_customer_cannot_set_staff_fields_on_a_new_ticket_whatever_the_caller(
+    cast, make_ticket, field
+):
+    from kefu.tickets.models import Category
+
+    [(name, value)] = field.items()
+    if value == "category":
+        value = Category.objects.create(name="Hardware")
+    elif value == "parent":
+        value = make_ticket(cast.alice)
+    with pytest.raises(ValidationError) as error:
+        create_ticket(cast.alice, NewTicket(subject="屏幕黑屏", body="开机后黑屏", **{name: value}))
+    assert error.value.message_dict == {name: ["Only staff can set this field."]}
+    assert not Ticket.objects.filter(subject="屏幕黑屏").exists()
+    if name != "custom_fields":  # no such field is configured here; staff would get another error
+        staff_ticket = make_ticket(cast.alice, subject="屏幕黑屏", **{name: value})
+        assert staff_ticket.contact == cast.alice.contact
 
 
 def test_it_rejects_an_empty_subject(cast):
     with pytest.raises(ValidationError) as error:
-        create_ticket(cast.alice, subject="   ", body="y")
+        create_ticket(cast.alice, NewTicket(subject="   ", body="y"))
     assert "subject" in error.value.message_dict
 
 

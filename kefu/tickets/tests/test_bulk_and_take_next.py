@@ -162,13 +162,14 @@ def test_two_agents_taking_next_at_once_get_different_tickets():
         pytest.skip("PostgreSQL-only test (set KEFU_DATABASE_URL)")
     from kefu.accounts.models import Access, Membership
     from kefu.test import make_cast
-    from kefu.tickets.actions import create_ticket
+    from kefu.tickets.actions import NewTicket, create_ticket
 
     cast = make_cast()
     Membership.objects.filter(user=cast.tech_agent, group=cast.cs).update(access=Access.FULL)
     tickets = [
         create_ticket(
-            cast.admin, subject=f"T{n}", body="x", contact=cast.alice.contact, group=cast.cs
+            cast.admin,
+            NewTicket(subject=f"T{n}", body="x", contact=cast.alice.contact, group=cast.cs),
         )
         for n in range(2)
     ]

@@ -158,6 +158,18 @@ def test_it_filters_by_state_priority_group_assignee_channel_and_customer(
     assert shown(state="closed") == set()
 
 
+def test_it_filters_by_ticket_type_and_lists_complaints(client, cast, make_ticket):
+    make_ticket(cast.alice, subject="Alpha", type_key="complaint")
+    make_ticket(cast.bob, subject="Bravo")
+    make_ticket(cast.carol, subject="Charlie", type_key="complaint", group=cast.tech)
+    client.force_login(cast.agent)  # the outsider's ticket (tech) stays out of sight
+    html = list_html(client, view="recent", type="complaint")
+    assert "Alpha" in html and "Bravo" not in html and "Charlie" not in html
+    assert 'value="complaint"' in html
+    html = list_html(client, view="recent", type="no-such-type")
+    assert "Alpha" not in html and 'class="errorlist"' in html
+
+
 def test_it_reports_an_invalid_filter_instead_of_ignoring_it(client, cast, make_ticket):
     make_ticket(subject="Alpha")
     client.force_login(cast.agent)
@@ -729,18 +741,20 @@ def _assert_inert(html: str) -> None:
 
 def test_script_and_onerror_payloads_are_inert_on_every_console_page(client, cast):
     from kefu.customers.actions import create_contact
-    from kefu.tickets.actions import create_ticket
+    from kefu.tickets.actions import NewTicket, create_ticket
 
     contact = create_contact(
         cast.agent, name=f"Mallory {XSS_SCRIPT}{XSS_IMG}", email="mallory@evil.example"
     )
     ticket = create_ticket(
         cast.agent,
-        contact=contact,
-        subject=f"Help {XSS_SCRIPT}{XSS_IMG}",
-        body=f"plain {XSS_SCRIPT}{XSS_IMG}",
-        group=cast.cs,
-        tags=[f"t{XSS_IMG}"[:60]],
+        NewTicket(
+            contact=contact,
+            subject=f"Help {XSS_SCRIPT}{XSS_IMG}",
+            body=f"plain {XSS_SCRIPT}{XSS_IMG}",
+            group=cast.cs,
+            tags=[f"t{XSS_IMG}"[:60]],
+        ),
     )
     add_message(cast.agent, ticket, body="html", body_html=f"<p>rich {XSS_SCRIPT}{XSS_IMG}</p>")
     add_message(cast.agent, ticket, body=f"note {XSS_SCRIPT}", internal=True)

@@ -128,6 +128,25 @@ def test_the_list_filters_on_category_complexity_and_asset(client, cast, make_ti
     assert subjects(category=tree["display"].pk) == {dark.subject}
 
 
+def test_a_branch_keeps_the_tickets_of_its_deactivated_sub_categories(
+    client, cast, make_ticket, tree
+):
+    make_ticket(subject="Dark", category=tree["dark"])
+    make_ticket(subject="Soft", category=tree["software"])
+    Category.objects.filter(pk=tree["display"].pk).update(is_active=False)
+    client.force_login(cast.agent)
+    response = client.get(reverse("tickets:list"), {"category": tree["hardware"].pk})
+    assert {ticket.subject for ticket in response.context["page"].tickets} == {"Dark"}
+    api = api_as_agent(cast).get("/api/v1/tickets", {"category": tree["hardware"].pk})
+    assert [item["subject"] for item in api.json()["items"]] == ["Dark"]
+
+
+def api_as_agent(cast):
+    from django.test import Client
+
+    return Client(headers={"Authorization": f"Bearer {cast.token(cast.agent)}"})
+
+
 def test_api_sets_and_shows_asset_category_and_complexity(cast, make_ticket, asset, tree):
     agent = ApiClient(cast.token(cast.agent))
     ticket = make_ticket(cast.alice)

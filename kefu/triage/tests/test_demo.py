@@ -8,7 +8,7 @@ import pytest
 
 from kefu.demo import load as demo
 from kefu.lib.jobs import run_pending_jobs
-from kefu.tickets.actions import create_ticket
+from kefu.tickets.actions import NewTicket, create_ticket
 from kefu.tickets.models import EventType, Ticket
 from kefu.triage.demo import DEMO_COUNTS, load_triage_demo
 from kefu.triage.models import Outcome, TicketPrediction, TriageConfig
@@ -25,10 +25,12 @@ def _fault_ticket():
 
     return create_ticket(
         None,
-        subject="打印机黑屏，报错 E05",
-        body="打印机无法开机，一直报错，请安排上门维修。",
-        author_contact=Contact.objects.get(email="zhoujie@mail.example"),
-        channel="email",
+        NewTicket(
+            subject="打印机黑屏，报错 E05",
+            body="打印机无法开机，一直报错，请安排上门维修。",
+            author_contact=Contact.objects.get(email="zhoujie@mail.example"),
+            channel="email",
+        ),
     )
 
 

@@ -10,7 +10,7 @@ import time_machine
 from django_tasks_db.models import DBTaskResult
 
 from kefu.lib.jobs import run_pending_jobs
-from kefu.tickets.actions import create_ticket, update_ticket
+from kefu.tickets.actions import NewTicket, create_ticket, update_ticket
 from kefu.tickets.models import EventType, TicketEvent
 from kefu.triage.actions import enqueue_due_training, request_training
 from kefu.triage.models import ModelVersion, Outcome, TicketPrediction, TriageConfig, VersionStatus
@@ -22,7 +22,8 @@ FAULT_BODY = "热水器今天无法开机，显示屏黑屏。还在保修期内
 
 def _fault_ticket(cast, **kwargs):
     return create_ticket(
-        cast.alice, subject=FAULT_SUBJECT, body=FAULT_BODY, contact=cast.alice.contact, **kwargs
+        cast.alice,
+        NewTicket(subject=FAULT_SUBJECT, body=FAULT_BODY, contact=cast.alice.contact, **kwargs),
     )
 
 
@@ -75,10 +76,9 @@ def test_it_keeps_predictions_below_the_threshold_as_suggestions(trained, cast):
 def test_it_leaves_fields_that_a_rule_or_the_creator_decided(trained, cast):
     ticket = create_ticket(
         cast.admin,
-        subject=FAULT_SUBJECT,
-        body=FAULT_BODY,
-        contact=cast.alice.contact,
-        group=cast.tech,
+        NewTicket(
+            subject=FAULT_SUBJECT, body=FAULT_BODY, contact=cast.alice.contact, group=cast.tech
+        ),
     )
     update_ticket(None, ticket, priority="low", reason="Rule “VIP”: priority low")
     run_pending_jobs()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from kefu.lib.jobs import run_pending_jobs
-from kefu.tickets.actions import create_ticket
+from kefu.tickets.actions import NewTicket, create_ticket
 from kefu.triage.models import ModelVersion, TriageConfig, VersionStatus
 
 
@@ -123,9 +123,11 @@ def test_only_admins_train_through_the_api(cast, history):
 def test_staff_with_access_read_a_tickets_predictions(cast, trained):
     ticket = create_ticket(
         cast.alice,
-        subject="热水器显示屏黑屏，报错 E23",
-        body="无法开机，请安排上门维修。",
-        contact=cast.alice.contact,
+        NewTicket(
+            subject="热水器显示屏黑屏，报错 E23",
+            body="无法开机，请安排上门维修。",
+            contact=cast.alice.contact,
+        ),
     )
     run_pending_jobs()
     response = api(cast, cast.admin).get(f"/api/v1/tickets/{ticket.pk}/predictions")
