@@ -27,6 +27,7 @@ from kefu.accounts.models import Group, Role, User
 from kefu.audit.actions import changes_for, record
 from kefu.customers.actions import clear_email_bounce, find_or_create_contact, flag_email_bounced
 from kefu.customers.models import Contact
+from kefu.intake import events as intake_events
 from kefu.intake.email.classify import classify
 from kefu.intake.email.parse import ParsedEmail, parse_email
 from kefu.intake.models import (
@@ -646,13 +647,12 @@ def retry_failed_mail_once(inbound_id: int, retry_number: int) -> str:
     if result.outcome != Outcome.FAILED:
         return f"ingested: {result.outcome}"
     if retry_number >= len(MAIL_RETRY_DELAYS):
-        from kefu.notifications.actions import notify_admins
-        from kefu.notifications.models import Kind
-
-        notify_admins(
-            Kind.MAIL_FAILED,
-            summary=f"{inbound.from_email}: {inbound.subject} — {result.inbound.reason}",
-            link=reverse("intake:mailboxes"),
+        intake_events.publish(
+            intake_events.InboundMailAbandoned(
+                inbound=result.inbound,
+                summary=f"{inbound.from_email}: {inbound.subject} — {result.inbound.reason}",
+                link=reverse("intake:mailboxes"),
+            )
         )
         return f"failed for good: {result.inbound.reason}"
     return f"failed again: {result.inbound.reason}"

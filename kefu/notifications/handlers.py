@@ -7,6 +7,7 @@ from typing import cast
 
 from kefu.accounts.access import assignable_agents
 from kefu.accounts.models import Group
+from kefu.intake import events as intake_events
 from kefu.notifications import actions
 from kefu.notifications.mentions import mentioned_users
 from kefu.notifications.models import Kind
@@ -101,7 +102,12 @@ def on_ticket_escalated(event: events.TicketEscalated) -> None:
     )
 
 
+def on_inbound_mail_abandoned(event: intake_events.InboundMailAbandoned) -> None:
+    actions.notify_admins(Kind.MAIL_FAILED, summary=event.summary, link=event.link)
+
+
 def register() -> None:
+    intake_events.register(intake_events.InboundMailAbandoned, on_inbound_mail_abandoned)
     events.register(events.TicketCreated, on_ticket_created)
     events.register(events.TicketChanged, on_ticket_changed)
     events.register(events.MessageAdded, on_message_added)
