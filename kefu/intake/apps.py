@@ -7,13 +7,10 @@ class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kefu.intake.actions import (
-            claim_due_mailboxes,
-            claim_failed_mail_retries,
-            on_ticket_state_changed,
-        )
+        from kefu.intake.actions import claim_due_mailboxes, on_ticket_state_changed
         from kefu.intake.email.send import deliver_email_reply, email_reply_message_id
         from kefu.intake.oauth import claim_due_token_refreshes, reconnect_warnings
+        from kefu.intake.retries import claim_failed_mail_retries
         from kefu.lib import health
         from kefu.lib.tick import register_tick
         from kefu.tickets import events

@@ -83,7 +83,7 @@ def _ingest_or_record_failure(raw: bytes, mailbox) -> bool:
 def retry_failed_mail(inbound_email_id: int, retry_number: int) -> str:
     """Ingest a failed mail again from its stored raw source (the ``retry_number``-th automatic
     retries, claimed by the tick); a transient failure raises, so the job is retried."""
-    from kefu.intake.actions import retry_failed_mail_once
+    from kefu.intake.retries import retry_failed_mail_once
 
     return retry_failed_mail_once(inbound_email_id, retry_number)
 

@@ -7,9 +7,9 @@ import pytest
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from kefu.demo.tests.test_run_command import RunningKefu, install_env, kefu  # noqa: F401
 from kefu.lib.client_address import client_ip
 from kefu.lib.jobs import run_pending_jobs
-from kefu.lib.tests.test_run_command import RunningKefu, install_env, kefu  # noqa: F401
 from kefu.test import PASSWORD
 
 CSRF_TOKEN = re.compile(r"[A-Za-z0-9]{64}")

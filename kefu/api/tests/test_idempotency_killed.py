@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kefu.lib.tests.test_run_command import RunningKefu, install_env, kefu  # noqa: F401
+from kefu.demo.tests.test_run_command import RunningKefu, install_env, kefu  # noqa: F401
 
 KEY = "reply-killed-mid-request"
 RETRY_WITHIN_SECONDS = 20

@@ -23,6 +23,7 @@ import pytest
 
 import kefu
 from kefu.audit.models import AuditEntry
+from kefu.tickets.actions import NewTicket
 from kefu.tickets.models import TicketEvent
 
 SKIPPED_PACKAGES = {"tests", "migrations", "management"}
@@ -251,8 +252,8 @@ CALLS: dict[str, tuple[str, Callable[[World], tuple[tuple, dict]]]] = {
         "admin",
         _call(lambda world: _inactive_group(world)),
     ),
-    # audit
-    "kefu.audit.privacy.erase_contact": ("admin", _call(w("cast.carol.contact"))),
+    # privacy
+    "kefu.privacy.actions.erase_contact": ("admin", _call(w("cast.carol.contact"))),
     # automation
     "kefu.automation.actions.config.save_trigger": ("admin", _call(**TRIGGER)),
     "kefu.automation.actions.config.save_time_rule": ("admin", _call(**TIME_RULE)),
@@ -397,7 +398,11 @@ CALLS: dict[str, tuple[str, Callable[[World], tuple[tuple, dict]]]] = {
     # tickets
     "kefu.tickets.actions.create_ticket": (
         "agent",
-        _call(subject="Paper jam", body="Again.", contact=w("cast.alice.contact")),
+        _call(
+            lambda world: NewTicket(
+                subject="Paper jam", body="Again.", contact=world.cast.alice.contact
+            )
+        ),
     ),
     "kefu.tickets.actions.update_ticket": ("agent", _call(w("ticket"), priority="urgent")),
     "kefu.tickets.actions.add_message": ("agent", _call(w("ticket"), body="On it.")),
@@ -436,9 +441,17 @@ CALLS: dict[str, tuple[str, Callable[[World], tuple[tuple, dict]]]] = {
 # Actions that write neither entry, each with the reason it needs none.
 NOT_RECORDED = {
     "kefu.audit.actions.record": "it is the audit entry",
-    "kefu.accounts.access.require_admin": "a guard; it writes nothing",
-    "kefu.accounts.access.require_staff": "a guard; it writes nothing",
-    "kefu.audit.privacy.require_privacy_admin": "a guard; it writes nothing",
+    "kefu.lib.guards.require_admin": "a guard; it writes nothing",
+    "kefu.lib.guards.require_staff": "a guard; it writes nothing",
+    "kefu.privacy.actions.require_privacy_admin": "a guard; it writes nothing",
+    "kefu.intake.oauth.start_connection": (
+        "sends the administrator to the provider and writes nothing; the connection is recorded "
+        "by finish_connection"
+    ),
+    "kefu.intake.oauth.finish_connection": (
+        "records mailbox.oauth_connected, but needs the provider's token endpoint: the fake "
+        "authorisation server of intake/tests/test_oauth.py checks the entry"
+    ),
     "kefu.accounts.actions.update_preferences": "the user's own language, zone and signature",
     "kefu.notifications.actions.update_preferences": "the user's own notification switches",
     "kefu.notifications.actions.mark_read": "the user's own inbox",

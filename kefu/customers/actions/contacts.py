@@ -162,7 +162,13 @@ def find_or_create_contact(
     if existing:
         return existing
     _require_staff(actor)
-    return _get_or_insert_contact(name=name, email=email, phone=phone, wechat_id=wechat_id)[0]
+    contact, created = _get_or_insert_contact(
+        name=name, email=email, phone=phone, wechat_id=wechat_id
+    )
+    if created and actor is not None:
+        # Unknown senders (no actor) are shown on the ticket they opened, not in the log.
+        record(actor, "contact.created", contact, {"name": [None, contact.name]})
+    return contact
 
 
 def _get_or_insert_contact(

@@ -16,8 +16,9 @@ from django.test import Client
 from django.utils import timezone
 
 from kefu.intake import actions
-from kefu.intake.actions import MAIL_RETRY_DELAYS, claim_failed_mail_retries, ingest_email
+from kefu.intake.actions import MAIL_RETRY_DELAYS, ingest_email
 from kefu.intake.models import InboundEmail, Outcome
+from kefu.intake.retries import claim_failed_mail_retries
 from kefu.lib.jobs import run_pending_jobs
 from kefu.notifications.models import Kind, Notification
 from kefu.tickets.models import Ticket

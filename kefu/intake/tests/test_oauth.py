@@ -239,10 +239,12 @@ def test_an_admin_connects_the_mailbox_and_mail_is_fetched_and_answered_over_xoa
 
 
 def test_outsiders_cannot_connect_a_mailbox_or_use_the_callback(cast, fake, oauth_mailbox):
-    for who in (cast.agent, cast.supervisor, cast.alice):
+    # The console's one rule (docs/architecture.md, "Permission guards"): staff without the role
+    # get 403, customers 404.
+    for who, status in ((cast.agent, 403), (cast.supervisor, 403), (cast.alice, 404)):
         client = login(who)
-        assert client.post(f"/intake/mailboxes/{oauth_mailbox.pk}/connect/").status_code == 404
-        assert client.get("/intake/mailboxes/oauth/callback/?code=x&state=y").status_code == 404
+        assert client.post(f"/intake/mailboxes/{oauth_mailbox.pk}/connect/").status_code == status
+        assert client.get("/intake/mailboxes/oauth/callback/?code=x&state=y").status_code == status
     assert fake.authorize_requests == []
 
 
