@@ -164,6 +164,8 @@ def live_kefu(tmp_path_factory):
         "KEFU_SITE_URL": f"http://127.0.0.1:{port}",
         "KEFU_LOG_LEVEL": "WARNING",
         "KEFU_TICK_INTERVAL_SECONDS": "2",
+        # Its own Redis keys: other servers' throttle counts for 127.0.0.1 must not reach it.
+        "KEFU_REDIS_PREFIX": f"{os.environ.get('KEFU_REDIS_PREFIX', 'kefu')}-live-{port}",
     }
     scratch = ExitStack()
     scratch_url = scratch.enter_context(scratch_database("live"))
