@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -101,33 +102,11 @@ def notify(
 
     Runs inside the caller's transaction (a ticket action's, or the tick's claim).
     """
-    from kefu.notifications.tasks import send_notification_email
-
     wanted = set(recipient_ids) - {actor.pk if actor is not None else None}
     if not wanted:
         return []
     recipients = staff_who_can_see(ticket).filter(pk__in=wanted)
-    created = []
-    for user in recipients:
-        in_app, email = preferences_for(user)[kind]
-        if not (in_app or email):
-            continue
-        notification = Notification.objects.create(
-            recipient=user,
-            kind=kind,
-            ticket=ticket,
-            actor=actor,
-            message=message,
-            event=event,
-            is_in_app=in_app,
-            is_by_email=email,
-        )
-        created.append(notification)
-        if email:
-            send_notification_email.enqueue(notification.pk)
-        if in_app:
-            _publish_badge(user.pk, unread_count(user))
-    return created
+    return _deliver(recipients, kind, ticket=ticket, actor=actor, message=message, event=event)
 
 
 def notify_admins(kind: str, *, summary: str, link: str) -> list[Notification]:
@@ -136,20 +115,22 @@ def notify_admins(kind: str, *, summary: str, link: str) -> list[Notification]:
 
     Runs inside the caller's transaction.
     """
+    admins = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk")
+    return _deliver(admins, kind, summary=summary[:300], link=link[:300])
+
+
+def _deliver(recipients: Iterable[User], kind: str, **fields: Any) -> list[Notification]:
+    """One notification per recipient who wants this kind (in the app, by e-mail or both): the
+    row, its e-mail job and the live badge."""
     from kefu.notifications.tasks import send_notification_email
 
     created = []
-    for user in User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk"):
+    for user in recipients:
         in_app, email = preferences_for(user)[kind]
         if not (in_app or email):
             continue
         notification = Notification.objects.create(
-            recipient=user,
-            kind=kind,
-            summary=summary[:300],
-            link=link[:300],
-            is_in_app=in_app,
-            is_by_email=email,
+            recipient=user, kind=kind, is_in_app=in_app, is_by_email=email, **fields
         )
         created.append(notification)
         if email:
