@@ -1,5 +1,8 @@
 """The console's administration pages (not the Django admin): API tokens for every staff
-member; users, memberships and groups for administrators. Thin views over ``actions``."""
+member; users, memberships and groups for administrators. Thin views over ``actions``.
+
+The open tickets on the user and group pages and lists are what tickets registers in
+``kefu.lib.panels`` (pages "user", "user_deactivation", "group")."""
 
 from __future__ import annotations
 
@@ -28,9 +31,9 @@ from kefu.accounts.forms import (
     UserEditForm,
 )
 from kefu.accounts.models import Group, Membership, Role, User
+from kefu.lib import panels
 from kefu.lib.console import add_action_error, render_console, staff_console_view
 from kefu.lib.errors import BusinessRuleError
-from kefu.tickets.handlers import open_tickets_of
 
 ACTION_ERRORS = (ValidationError, BusinessRuleError, PermissionDenied)
 
@@ -122,11 +125,10 @@ def users(request):
         listed = listed.filter(is_active=False)
     if query:
         listed = listed.filter(Q(name__icontains=query) | Q(email__icontains=query))
-    listed = listed.prefetch_related("memberships__group").annotate(
-        open_tickets=Count("assigned_tickets", filter=Q(assigned_tickets__state__in=_open()))
-    )
+    listed = list(listed.prefetch_related("memberships__group").order_by("name", "email")[:500])
     context = {
-        "users": listed.order_by("name", "email")[:500],
+        "columns": panels.columns("user"),
+        "rows": panels.rows("user", request.user, listed),
         "roles": Role.choices,
         "role": role,
         "status": status,
@@ -134,12 +136,6 @@ def users(request):
         "tab": "users",
     }
     return render_console(request, "accounts/users.html", context)
-
-
-def _open() -> list[str]:
-    from kefu.tickets.models import OPEN_STATES
-
-    return list(OPEN_STATES)
 
 
 @login_required
@@ -200,8 +196,7 @@ def _user_page(request, target: User, *, form=None, membership_form=None):
         "form": form or UserEditForm(user=target, initial=_user_initial(target)),
         "membership_form": membership_form or MembershipForm(),
         "memberships": Membership.objects.filter(user=target).select_related("group"),
-        "open_tickets": open_tickets_of(target)[:50],
-        "open_count": open_tickets_of(target).count(),
+        "sections": panels.render_sections(request, "user", target),
         "tokens": target.api_tokens.order_by("-created_at"),
         "is_staff_target": target.is_staff_member,
         "tab": "users",
@@ -273,7 +268,7 @@ def user_deactivate(request, pk: int):
         except ACTION_ERRORS as error:
             add_action_error(form, error, {"reassign_group": "group", "reassign_to": "agent"})
         else:
-            left = open_tickets_of(target).count()
+            left = _open_tickets(request, target)
             messages.success(
                 request,
                 _("%(name)s was deactivated; %(n)s open tickets were handed over.")
@@ -289,12 +284,19 @@ def user_deactivate(request, pk: int):
     context = {
         "target": target,
         "form": form,
-        "open_tickets": open_tickets_of(target)[:200],
-        "open_count": open_tickets_of(target).count(),
+        "sections": panels.render_sections(request, "user_deactivation", target),
+        "asks_handover": _open_tickets(request, target) > 0,
         "tab": "users",
     }
     status = 400 if form.errors else 200
     return render_console(request, "accounts/user_deactivate.html", context, status=status)
+
+
+def _open_tickets(request, target: User) -> int:
+    """The open tickets assigned to ``target``: the ``open_tickets`` value of the user pages'
+    registered columns (kefu.lib.panels; tickets registers it)."""
+    [(_target, row)] = panels.rows("user", request.user, [target])
+    return getattr(row, "open_tickets", None) or 0
 
 
 @login_required
@@ -312,11 +314,17 @@ def user_reactivate(request, pk: int):
 @login_required
 def groups(request):
     require_admin_page(request.user)
-    listed = Group.objects.select_related("escalation_group").annotate(
-        member_count=Count("memberships", distinct=True),
-        open_tickets=Count("tickets", filter=Q(tickets__state__in=_open()), distinct=True),
+    listed = list(
+        Group.objects.select_related("escalation_group").annotate(
+            member_count=Count("memberships", distinct=True)
+        )
     )
-    return render_console(request, "accounts/groups.html", {"groups": listed, "tab": "groups"})
+    context = {
+        "columns": panels.columns("group"),
+        "rows": panels.rows("group", request.user, listed),
+        "tab": "groups",
+    }
+    return render_console(request, "accounts/groups.html", context)
 
 
 def _group_values(form: GroupForm) -> dict:
@@ -366,6 +374,7 @@ def group_detail(request, pk: int):
         "form": form,
         "group": group,
         "memberships": group.memberships.select_related("user").order_by("user__name"),
+        "sections": panels.render_sections(request, "group", group),
         "tab": "groups",
     }
     status = 400 if form.errors else 200

@@ -1,10 +1,11 @@
-"""Contacts: list, profile (identifiers, notes, tickets with counts, assets), edit, deactivate,
-merge a duplicate."""
+"""Contacts: list, profile (identifiers, notes, assets), edit, deactivate, merge a duplicate.
+
+What higher apps know about a contact (tickets with their counts) are the sections and list
+columns they register in ``kefu.lib.panels`` for the page "contact"."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from kefu.customers.access import contacts_visible_to, get_contact_for_user, mat
 from kefu.customers.forms import ContactFilterForm, ContactForm, MergeForm, NotesForm
 from kefu.customers.models import Contact
 from kefu.customers.views.common import paginate, querystring_without_page
+from kefu.lib import panels
 from kefu.lib.console import (
     ACTION_ERRORS,
     add_action_error,
@@ -22,23 +24,6 @@ from kefu.lib.console import (
     render_console,
     staff_console_view,
 )
-from kefu.tickets.models import OPEN_STATES, Ticket
-
-TICKETS_SHOWN = 100
-
-
-def with_ticket_counts(contacts, user):
-    """Open and total tickets (those ``user`` may see) and the last message from the contact."""
-    visible = Ticket.objects.visible_to(user).values("pk")
-    return contacts.annotate(
-        ticket_count=Count("tickets", filter=Q(tickets__in=visible), distinct=True),
-        open_count=Count(
-            "tickets",
-            filter=Q(tickets__in=visible, tickets__state__in=OPEN_STATES),
-            distinct=True,
-        ),
-        last_contact_at=Max("messages__created_at"),
-    )
 
 
 @staff_console_view
@@ -55,33 +40,22 @@ def contact_list(request):
     if active is not None:
         contacts = contacts.filter(is_active=active)
     page = paginate(request, contacts.order_by("name", "pk"))
-    # Counts for this page only: aggregating the whole table would not scale.
-    counted = {
-        c.pk: c
-        for c in with_ticket_counts(
-            Contact.objects.filter(pk__in=[c.pk for c in page]), request.user
-        )
+    context = {
+        "form": form,
+        "page": page,
+        "columns": panels.columns("contact"),
+        "rows": panels.rows("contact", request.user, list(page)),
+        "qs": querystring_without_page(request),
     }
-    rows = [(contact, counted[contact.pk]) for contact in page]
-    context = {"form": form, "page": page, "rows": rows, "qs": querystring_without_page(request)}
     if is_htmx(request):
         return render(request, "customers/_contact_table.html", context)
     return render_console(request, "customers/contact_list.html", context)
 
 
 def contact_page(request, contact: Contact, *, notes_form=None, merge_form=None, status=200):
-    tickets = (
-        Ticket.objects.visible_to(request.user)
-        .filter(contact=contact)
-        .select_related("group", "assignee", "type", "asset")
-        .order_by("-created_at", "-id")
-    )
-    counts = with_ticket_counts(Contact.objects.filter(pk=contact.pk), request.user).get()
     context = {
         "contact": contact,
-        "counts": counts,
-        "tickets": list(tickets[:TICKETS_SHOWN]),
-        "more_tickets": counts.ticket_count > TICKETS_SHOWN,
+        "sections": panels.render_sections(request, "contact", contact),
         "assets": list(contact.assets.select_related("product", "organization")),
         "notes_form": notes_form or NotesForm(initial={"notes": contact.notes}),
         "merge_form": merge_form or MergeForm(),

@@ -1,10 +1,10 @@
-"""Organisations: list, page (tier, notes, contacts, tickets with counts, assets), edit,
-deactivate."""
+"""Organisations: list, page (tier, notes, contacts, assets; the sections other apps register in
+``kefu.lib.panels`` for "organization", such as tickets with counts), edit, deactivate."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,6 +14,7 @@ from kefu.customers.access import get_organization_for_user
 from kefu.customers.forms import NotesForm, OrganizationFilterForm, OrganizationForm
 from kefu.customers.models import Organization
 from kefu.customers.views.common import paginate, querystring_without_page
+from kefu.lib import panels
 from kefu.lib.console import (
     ACTION_ERRORS,
     add_action_error,
@@ -21,9 +22,6 @@ from kefu.lib.console import (
     render_console,
     staff_console_view,
 )
-from kefu.tickets.models import OPEN_STATES, Ticket
-
-TICKETS_SHOWN = 100
 
 
 @staff_console_view
@@ -62,20 +60,9 @@ def organization_list(request):
 @staff_console_view
 def organization_detail(request, pk: int):
     organization = get_organization_for_user(request.user, pk)
-    tickets = Ticket.objects.visible_to(request.user).filter(organization=organization)
-    counts = tickets.aggregate(
-        total=Count("pk"),
-        open=Count("pk", filter=Q(state__in=OPEN_STATES)),
-        last_created=Max("created_at"),
-    )
     context = {
         "organization": organization,
-        "counts": counts,
-        "tickets": list(
-            tickets.select_related("contact", "group", "assignee", "asset").order_by(
-                "-created_at", "-id"
-            )[:TICKETS_SHOWN]
-        ),
+        "sections": panels.render_sections(request, "organization", organization),
         "contacts": list(organization.contacts.order_by("-is_active", "name")),
         "assets": list(organization.assets.select_related("product", "contact")),
         "notes_form": NotesForm(initial={"notes": organization.notes}),

@@ -1,4 +1,5 @@
-"""Products and their documents; assets (installed units) with their service history."""
+"""Products and their documents; assets (installed units), whose service history is the section
+tickets registers in ``kefu.lib.panels`` for the page "asset"."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from kefu.customers.forms import (
 )
 from kefu.customers.models import Asset, Product, WarrantyStatus
 from kefu.customers.views.common import paginate, querystring_without_page
+from kefu.lib import panels
 from kefu.lib.console import (
     ACTION_ERRORS,
     add_action_error,
@@ -33,7 +35,6 @@ from kefu.lib.console import (
     render_console,
     staff_console_view,
 )
-from kefu.tickets.models import Ticket
 
 
 def _flash_errors(request, error: Exception) -> None:
@@ -241,14 +242,11 @@ def asset_list(request):
 @staff_console_view
 def asset_detail(request, pk: int):
     asset = get_asset_for_user(request.user, pk)
-    # The service history: every ticket about this unit the viewer may see, newest first.
-    history = (
-        Ticket.objects.visible_to(request.user)
-        .filter(asset=asset)
-        .select_related("contact", "group", "assignee", "type")
-        .order_by("-created_at", "-id")
-    )
-    context = {"asset": asset, "history": list(history), "warranty": asset.warranty_status()}
+    context = {
+        "asset": asset,
+        "sections": panels.render_sections(request, "asset", asset),
+        "warranty": asset.warranty_status(),
+    }
     return render_console(request, "customers/asset_detail.html", context)
 
 
