@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from kefu.conftest import scratch_database
 from kefu.intake.models import InboundEmail, Outcome
 from kefu.intake.tests.conftest import build_mail
 from kefu.intake.tests.dovecot import free_port, running_dovecot
@@ -219,25 +220,10 @@ def scratch_env(tmp_path):
     PostgreSQL database beside the configured one), never the test database."""
     env = {**os.environ, "KEFU_DATA_DIR": str(tmp_path), "KEFU_TESTING": "1"}
     env.pop("KEFU_REDIS_URL", None)
-    base_url = os.environ.get("KEFU_DATABASE_URL")
-    if not base_url:
+    with scratch_database("kill") as scratch_url:
+        if scratch_url:
+            env["KEFU_DATABASE_URL"] = scratch_url
         yield env
-        return
-    import psycopg
-
-    from kefu.lib.env import database_from_url
-
-    scratch = f"{database_from_url(base_url)['NAME']}_kill_{os.getpid()}"
-    admin_dsn = base_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-        connection.execute(f'CREATE DATABASE "{scratch}"')
-    env["KEFU_DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/" + scratch
-    try:
-        yield env
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
 
 def test_a_worker_killed_between_parse_and_commit_and_fetching_again_makes_one_ticket(
